@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     reporters: ['default'],
+    // electron-store imports electron; inlining it lets a test's vi.mock('electron') apply.
+    server: { deps: { inline: ['electron-store'] } },
   },
 })

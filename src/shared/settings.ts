@@ -36,7 +36,10 @@ const httpUrl = z
 const outputSuffix = z
   .string()
   .max(64)
-  .regex(/^[^\\/:*?"<>|\u0000-\u001f]*$/, 'no path separators or reserved characters')
+  .refine(
+    (value) => !/[\\/:*?"<>|]/.test(value) && ![...value].some((char) => char.charCodeAt(0) < 32),
+    'no path separators or reserved characters',
+  )
 
 export const customModelSchema = z.object({
   /** Absolute path of an .onnx file the user picked. */

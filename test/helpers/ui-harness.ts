@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The UI test harness: Debian's Chromium (driven by playwright-core) showing the BUILT renderer
  * (out/renderer), with `window.koutu` stood in by Playwright bindings that call the very handler

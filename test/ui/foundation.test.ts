@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import sharp from 'sharp'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../helpers/app-services'

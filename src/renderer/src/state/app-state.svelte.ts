@@ -6,7 +6,7 @@
 import type { AppInfo } from '../../../shared/bridge'
 import type { SettingKey, Settings } from '../../../shared/settings'
 import { BridgeCallError, call, subscribe } from '../lib/bridge'
-import { resolveLanguage, translate, type Language, type MessageKey } from '../lib/i18n'
+import { resolveLanguage, translate, type Language, type MessageKey } from '../../../shared/i18n'
 
 export class AppState {
   #info = $state<AppInfo | null>(null)

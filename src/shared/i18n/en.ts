@@ -3,7 +3,7 @@
  * `Dictionary`, so a key missing from a translation is a compile error. Error codes are keys too
  * (`errors`), typed from ErrorCode, so every code a person can meet has words.
  */
-import type { ErrorCode } from '../../../../shared/error-codes'
+import type { ErrorCode } from '../error-codes'
 
 export const en = {
   app: {

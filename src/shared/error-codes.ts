@@ -68,6 +68,12 @@ export const ERROR_CODES = [
   'engine.model-invalid',
   'engine.crashed',
   'engine.closed',
+  // remote: the aipic engine, upload consent and the command line's remote options
+  // (src/main/engine/aipic, src/main/upload/consent.ts, src/cli/remote-options.ts)
+  'upload.consent-required',
+  'remote.result-unreadable',
+  'remote.result-no-alpha',
+  'remote.result-mismatch',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -173,6 +173,13 @@ export const en = {
     adLabel: 'Sponsored',
     adDismiss: 'Hide this message',
   },
+  dialogs: {
+    addFoldersTitle: 'Add folders to Koutu',
+    addFilesTitle: 'Add photos to Koutu',
+    outputRootTitle: 'Choose the folder for cutouts',
+    modelTitle: 'Choose an ONNX model',
+    imagesFilter: 'Images',
+  },
   settings: {
     title: 'Settings',
     saved: 'Saved',
@@ -349,6 +356,10 @@ export const en = {
     'engine.model-invalid': 'That model file does not work with Koutu.',
     'engine.crashed': 'The engine stopped unexpectedly; it is restarted for the next photo.',
     'engine.closed': 'The engine was closed before the photo was finished.',
+    'upload.consent-required': 'Photos would be uploaded to {hosts}, which you have not allowed yet. Allow it, or choose another route.',
+    'remote.result-unreadable': 'The cutout aipic returned is not an image Koutu can read.',
+    'remote.result-no-alpha': 'aipic returned a picture without transparency, so no cutout was saved. Try again, or use the engine on this computer.',
+    'remote.result-mismatch': 'The cutout aipic returned does not match the photo (different shape), so it was not saved.',
   } satisfies Record<ErrorCode, string>,
 }
 

@@ -166,6 +166,13 @@ export const zhCN: Dictionary = {
     adLabel: '推广',
     adDismiss: '隐藏此消息',
   },
+  dialogs: {
+    addFoldersTitle: '添加文件夹到 Koutu',
+    addFilesTitle: '添加照片到 Koutu',
+    outputRootTitle: '选择保存抠图的文件夹',
+    modelTitle: '选择 ONNX 模型',
+    imagesFilter: '图片',
+  },
   settings: {
     title: '设置',
     saved: '已保存',
@@ -342,5 +349,9 @@ export const zhCN: Dictionary = {
     'engine.model-invalid': '该模型文件无法在 Koutu 中使用。',
     'engine.crashed': '引擎意外停止；处理下一张照片时会自动重启。',
     'engine.closed': '照片处理完成前引擎已关闭。',
+    'upload.consent-required': '照片将上传到 {hosts}，但您尚未同意。请先同意，或选择其他方式。',
+    'remote.result-unreadable': 'aipic 返回的抠图不是 Koutu 能读取的图片。',
+    'remote.result-no-alpha': 'aipic 返回的图片没有透明通道，未保存抠图。请重试，或改用本机引擎。',
+    'remote.result-mismatch': 'aipic 返回的抠图与照片不符（形状不同），未保存。',
   },
 }

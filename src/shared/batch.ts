@@ -1,0 +1,142 @@
+/**
+ * The batch queue as the renderer (and the command line's JSON report) sees it: queue items,
+ * per-file status changes, coalesced progress, interrupted batches and reports read back from the
+ * journal. Types only, so both sides of the bridge can import it; the engine that produces these
+ * lives in src/main/batch.
+ */
+import type { SerializedError } from './errors'
+import type { ConflictPolicy, CustomModel, EngineKind, LocalModelId, OutputFormat } from './settings'
+
+export const ITEM_STATUSES = ['queued', 'working', 'done', 'skipped', 'failed', 'unknown'] as const
+/**
+ * - `skipped`: deliberately not processed (the output exists, a symlink loop, not an image…);
+ *   `error` says why.
+ * - `unknown`: the remote engine could not tell whether the file was processed (a credit may have
+ *   been spent). Never retried automatically; see [Note: outcome unknown] in src/main/batch.
+ */
+export type ItemStatus = (typeof ITEM_STATUSES)[number]
+
+/** One file in the queue. `id` is unique within the batch. */
+export interface BatchItem {
+  id: number
+  /** Absolute path of the original, as it was found (a path through a symlink stays so). */
+  inputPath: string
+  /** File name of the original. */
+  name: string
+  /** Folder of the original. */
+  folder: string
+  status: ItemStatus
+  /** Where the output was (or would have been) written. */
+  outputPath?: string
+  /** Why the file failed, was skipped, or has an unknown outcome. */
+  error?: SerializedError
+  /** Short facts from the engine (`{ model: 'isnet-medium' }`) or the batch (`{ attempts: '2' }`). */
+  notes?: Record<string, string>
+}
+
+/** Every per-file status change, delivered without loss (unlike progress). */
+export interface ItemStatusChange {
+  id: number
+  status: ItemStatus
+  outputPath?: string
+  error?: SerializedError
+  notes?: Record<string, string>
+}
+
+export const BATCH_STATES = ['idle', 'scanning', 'running', 'paused', 'cancelling', 'finished'] as const
+export type BatchState = (typeof BATCH_STATES)[number]
+
+/** Progress of the current batch, coalesced to at most ~10 events per second. */
+export interface BatchProgress {
+  state: BatchState
+  total: number
+  done: number
+  skipped: number
+  failed: number
+  /** Files whose remote outcome is unknown (see ItemStatus). */
+  unknown: number
+  working: number
+  queued: number
+  /** Input paths being processed right now. */
+  currentFiles: string[]
+  /** Files processed per minute over the recent past (0 until the first one finishes). */
+  imagesPerMinute: number
+  /** Seconds left at the current pace; null while there is no pace yet. */
+  etaSeconds: number | null
+}
+
+/** What the batch engine asks the caller before a batch that costs something. */
+export interface CostPrompt {
+  /** Credits the batch needs. */
+  needed: number
+  /** Credits left, or null when they could not be fetched. */
+  available: number | null
+  /** The configured threshold (settings.costConfirmThreshold). */
+  threshold: number
+  /** Why the caller is asked: not enough credit, or more than the threshold. */
+  reason: 'exceeds-available' | 'exceeds-threshold'
+}
+
+/** The settings a batch runs with, frozen in its journal so a resume writes the same outputs. */
+export interface BatchSettingsSnapshot {
+  engine: EngineKind
+  localModel: LocalModelId
+  customModel: CustomModel | null
+  outputSuffix: string
+  outputFormat: OutputFormat
+  /** Absolute, or null for "next to each original". */
+  outputRoot: string | null
+  onConflict: ConflictPolicy
+  recursive: boolean
+  backgroundColor: string | null
+  maskOnly: boolean
+  cropMargin: number | null
+  decontaminateEdges: boolean
+  maxMegapixels: number
+}
+
+/** A batch that stopped without finishing (crash or quit) and can be resumed. */
+export interface InterruptedBatch {
+  batchId: string
+  /** The files and folders that were dropped (absolute). */
+  paths: string[]
+  settings: BatchSettingsSnapshot
+  /** ISO time the batch was created. */
+  createdAt: string
+  engine: EngineKind
+  total: number
+  /** Files already finished (done, skipped, failed or unknown); these are not redone. */
+  finished: number
+  /** Files that still need work. */
+  remaining: number
+}
+
+/**
+ * How a batch ended, as recorded in its journal: `running` is the batch of this very service,
+ * `interrupted` one that stopped without an end (crash, quit), `dismissed` an interrupted batch
+ * the user chose not to resume.
+ */
+export type BatchOutcome = 'running' | 'finished' | 'cancelled' | 'interrupted' | 'dismissed'
+
+export interface BatchReportEntry {
+  inputPath: string
+  status: ItemStatus
+  outputPath?: string
+  error?: SerializedError
+}
+
+/** One past batch, read back from its journal. */
+export interface BatchReport {
+  batchId: string
+  createdAt: string
+  /** ISO time of the last record (the end, or the last outcome before a crash). */
+  lastActivityAt: string
+  /** Time spent processing: from the first file started to the last outcome, per run. */
+  durationMs: number
+  outcome: BatchOutcome
+  engine: EngineKind
+  output: { suffix: string; format: OutputFormat; root: string | null; onConflict: ConflictPolicy }
+  counts: { total: number; done: number; skipped: number; failed: number; unknown: number; queued: number }
+  /** Failed, unknown and skipped files with reasons (the first 1,000). */
+  problems: BatchReportEntry[]
+}

@@ -74,6 +74,7 @@ export const ERROR_CODES = [
   'remote.result-unreadable',
   'remote.result-no-alpha',
   'remote.result-mismatch',
+  'remote.finish-failed',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -52,6 +52,13 @@ export interface CutoutEngine {
   /** How many `process` calls the batch engine should keep in flight by default. */
   readonly defaultConcurrency: number
   /**
+   * Files the batch engine may keep in flight beyond its concurrency setting, for an engine that
+   * bounds its costly stage itself: the aipic engine keeps at most `remoteConcurrency` cutouts at
+   * the service and uses the extra files to upload ahead and composite behind, so the service
+   * never waits on local work. Absent means 0.
+   */
+  readonly extraInFlight?: number
+  /**
    * Cut out one image. Rejects with a KoutuError whose code says why (unreadable image,
    * too large, engine crashed, out of credit, …). Rejects promptly with `job.aborted` when
    * `signal` aborts.

@@ -85,6 +85,9 @@ export const en = {
     hours: '{h} h {m} min',
     costLine: 'Needs {needed} credits · {available} left',
     costLineUnknown: 'Needs {needed} credits',
+    haltedTitle: 'The batch is paused',
+    allowHosts: 'Allow {hosts} and go on',
+    openAccount: 'Open account',
     engineLine: 'Engine: {engine}',
   },
   preview: {
@@ -248,6 +251,14 @@ export const en = {
       tmpfiles: 'tmpfiles.org',
       s3: 'My own bucket (S3)',
     },
+    s3Bucket: 'Own bucket',
+    s3BucketHint: 'An S3-compatible bucket aipic can fetch from through a short public link ({key} is the file).',
+    s3Endpoint: 'Endpoint',
+    s3Region: 'Region',
+    s3BucketName: 'Bucket',
+    s3Prefix: 'Key prefix',
+    s3PublicUrl: 'Public link template',
+    s3SaveBucket: 'Save bucket',
     s3Keys: 'Own bucket keys',
     s3KeysHint: 'Stored encrypted on this computer; they are never shown again.',
     s3KeysConfigured: 'Keys are stored.',
@@ -360,6 +371,7 @@ export const en = {
     'remote.result-unreadable': 'The cutout aipic returned is not an image Koutu can read.',
     'remote.result-no-alpha': 'aipic returned a picture without transparency, so no cutout was saved. Try again, or use the engine on this computer.',
     'remote.result-mismatch': 'The cutout aipic returned does not match the photo (different shape), so it was not saved.',
+    'remote.finish-failed': 'The cutout was made (and charged), but Koutu could not compose the output. Check the aipic history before retrying.',
   } satisfies Record<ErrorCode, string>,
 }
 

@@ -1,0 +1,283 @@
+/**
+ * `npm run bench:engine`: the local engine's figures, side by side in one run (issue 3).
+ *
+ * 1. Builds a photo set from real photographs (Debian package python3-skimage): 0.3–24 MP,
+ *    several at 12 MP or more, some with EXIF orientation, one grayscale. Cached in
+ *    bench/.scratch/photos.
+ * 2. The pure-inference limit: median session.run time of the model (same session options as the
+ *    engine), as images per minute.
+ * 3. Our engine end to end through its real worker process over a long run (default 200 images,
+ *    cycling the set): steady-state images per minute (first tenth excluded) and its ratio to
+ *    the limit, the worker's peak RSS, its RSS in the first and last tenth, output bytes per MP.
+ * 4. The peer, @imgly/background-removal-node's removeBackground, on one pass of the same set
+ *    with the same model, in this process.
+ *
+ * Flags: --images N (long run length, default 200), --model isnet-medium|isnet-small,
+ * --skip-peer, --serial (also measure the engine with one request in flight), --out FILE (also
+ * write the markdown table there), --built (fork out/main/engine-worker.js instead of the
+ * TypeScript source through tsx).
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import sharp from 'sharp'
+import { createForkSpawner, createLocalEngine, loadVerifiedModel, resolveModel, type WorkerHandle } from '../src/main/engine/local'
+import { createMaskSession } from '../src/main/engine/local/session'
+import type { OutputOptions } from '../src/main/engine/types'
+import { createStderrLogger } from '../src/main/logging/stderr-logger'
+import type { LocalModelId } from '../src/shared/settings'
+import { median, writePhoto, type PhotoName, type PhotoOptions } from '../test/helpers/images'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..')
+const scratch = join(here, '.scratch')
+
+const { values: args } = parseArgs({
+  options: {
+    images: { type: 'string', default: '200' },
+    model: { type: 'string', default: 'isnet-medium' },
+    'skip-peer': { type: 'boolean', default: false },
+    serial: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    built: { type: 'boolean', default: false },
+  },
+})
+const longRun = Number(args.images)
+const modelId = args.model as Exclude<LocalModelId, 'custom'>
+const logger = createStderrLogger('warn')
+
+/** The photo set: name, source photo, build options. */
+const SET: { file: string; photo: PhotoName; options: PhotoOptions }[] = [
+  { file: 'cat-0.3mp.jpg', photo: 'chelsea', options: { megapixels: 0.3 } },
+  { file: 'coffee-1mp.jpg', photo: 'coffee', options: { megapixels: 1 } },
+  { file: 'rocket-2mp-exif6.jpg', photo: 'rocket', options: { megapixels: 2, orientation: 6 } },
+  { file: 'astronaut-4mp.jpg', photo: 'astronaut', options: { megapixels: 4 } },
+  { file: 'motorcycle-6mp.jpg', photo: 'motorcycle', options: { megapixels: 6 } },
+  { file: 'cat-8mp-exif8.jpg', photo: 'chelsea', options: { megapixels: 8, orientation: 8 } },
+  { file: 'cameraman-12mp-gray.jpg', photo: 'camera', options: { megapixels: 12, variant: 'grayscale' } },
+  { file: 'coffee-12mp.jpg', photo: 'coffee', options: { megapixels: 12 } },
+  { file: 'rocket-16mp.jpg', photo: 'rocket', options: { megapixels: 16 } },
+  { file: 'astronaut-20mp-exif6.jpg', photo: 'astronaut', options: { megapixels: 20, orientation: 6 } },
+  { file: 'motorcycle-24mp.jpg', photo: 'motorcycle', options: { megapixels: 24 } },
+]
+
+const OPTIONS: OutputOptions = {
+  format: 'png',
+  backgroundColor: null,
+  maskOnly: false,
+  cropMargin: null,
+  decontaminateEdges: true,
+  maxMegapixels: 100,
+}
+
+interface Photo {
+  path: string
+  megapixels: number
+}
+
+async function buildSet(): Promise<Photo[]> {
+  const dir = join(scratch, 'photos')
+  await mkdir(dir, { recursive: true })
+  const photos: Photo[] = []
+  for (const entry of SET) {
+    const path = join(dir, entry.file)
+    if (!existsSync(path)) await writePhoto(dir, entry.file, entry.photo, { quality: 92, ...entry.options })
+    const { width, height } = await sharp(path).metadata()
+    photos.push({ path, megapixels: (width! * height!) / 1e6 })
+  }
+  return photos
+}
+
+/** CPU milliseconds (user + system, all threads) a process has used so far. */
+function cpuMsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 Hz on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return 0
+  }
+}
+
+function rssOf(pid: number): { rss: number; hwm: number } | null {
+  try {
+    // Synchronous on purpose: sampled between requests, a few hundred bytes.
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024
+    const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024
+    return { rss, hwm }
+  } catch {
+    return null
+  }
+}
+
+async function pureInference(runs: number): Promise<{ medianMs: number; perMinute: number; cpuMsPerRun: number }> {
+  const model = await resolveModel(modelId, null)
+  const session = await createMaskSession(await loadVerifiedModel(model), model.spec, { threads: os.availableParallelism() })
+  const size = model.spec.inputSize
+  const photo = await sharp(join(scratch, 'photos', SET[3]!.file)).resize(size, size, { fit: 'fill' }).removeAlpha().raw().toBuffer()
+  const input = session.normalise(photo)
+  await session.runTensor(input) // warm-up: the arena grows on the first run
+  const times: number[] = []
+  const cpuStart = process.cpuUsage()
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now()
+    await session.runTensor(input)
+    times.push(performance.now() - start)
+  }
+  const cpu = process.cpuUsage(cpuStart)
+  await session.release()
+  const medianMs = median(times)
+  return { medianMs, perMinute: 60_000 / medianMs, cpuMsPerRun: (cpu.user + cpu.system) / 1000 / runs }
+}
+
+interface EngineRun {
+  perMinute: number
+  steadyImages: number
+  peakRss: number
+  firstTenthRss: number
+  lastTenthRss: number
+  bytesPerMegapixel: number
+  meanMegapixels: number
+  /** The worker process's CPU time per image over the steady part of the run. */
+  cpuMsPerImage: number
+}
+
+async function engineRun(photos: Photo[], count: number, inFlight: number | null): Promise<EngineRun> {
+  const builtWorker = join(root, 'out/main/engine-worker.js')
+  const fork = args.built && existsSync(builtWorker)
+    ? createForkSpawner({ modulePath: builtWorker })
+    : createForkSpawner({ modulePath: join(root, 'src/main/engine/local/worker-main.ts'), execArgv: ['--import', 'tsx'] })
+  let handle: WorkerHandle | null = null
+  const engine = createLocalEngine({
+    model: modelId,
+    customModel: null,
+    logger,
+    spawnWorker: (spec) => (handle = fork(spec)),
+  })
+  const concurrency = inFlight ?? engine.defaultConcurrency
+  const signal = new AbortController().signal
+  // Warm-up: start the process and load the model outside the measurement.
+  await engine.process({ inputPath: photos[0]!.path, options: OPTIONS }, signal)
+
+  const finishedAt: number[] = []
+  const cpuAt: number[] = []
+  const rssSamples: number[] = []
+  let bytes = 0
+  let megapixels = 0
+  let next = 0
+  const start = performance.now()
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const photo = photos[next++ % photos.length]!
+      const result = await engine.process({ inputPath: photo.path, options: OPTIONS }, signal)
+      finishedAt.push(performance.now() - start)
+      const workerPid = (handle as WorkerHandle | null)?.pid
+      cpuAt.push(workerPid ? cpuMsOf(workerPid) : 0)
+      bytes += result.data.length
+      megapixels += photo.megapixels
+      const pid = (handle as WorkerHandle | null)?.pid
+      const sample = pid ? rssOf(pid) : null
+      if (sample) rssSamples.push(sample.rss)
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  const pid = (handle as WorkerHandle | null)?.pid
+  const peak = pid ? (rssOf(pid)?.hwm ?? 0) : 0
+  await engine.close()
+
+  // Steady state: images finished after the first tenth, over the time they took.
+  const skip = Math.max(1, Math.floor(count / 10))
+  const steady = finishedAt.slice(skip)
+  const perMinute = ((steady.length - 1) / (steady.at(-1)! - steady[0]!)) * 60_000
+  const tenth = Math.max(1, Math.floor(rssSamples.length / 10))
+  const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length
+  return {
+    perMinute,
+    steadyImages: steady.length,
+    peakRss: peak,
+    firstTenthRss: mean(rssSamples.slice(0, tenth)),
+    lastTenthRss: mean(rssSamples.slice(-tenth)),
+    bytesPerMegapixel: bytes / megapixels,
+    meanMegapixels: megapixels / count,
+    cpuMsPerImage: (cpuAt.at(-1)! - cpuAt[skip]!) / (cpuAt.length - 1 - skip),
+  }
+}
+
+async function peerRun(photos: Photo[]): Promise<{ perMinute: number; images: number }> {
+  const { removeBackground } = await import('@imgly/background-removal-node')
+  const peerModel = modelId === 'isnet-small' ? 'small' : 'medium'
+  const run = async (photo: Photo): Promise<void> => {
+    const blob = new Blob([await readFile(photo.path)], { type: 'image/jpeg' })
+    const out = await removeBackground(blob, { model: peerModel, output: { format: 'image/png' } })
+    await out.arrayBuffer()
+  }
+  await run(photos[0]!) // warm-up: the peer creates its session on first use
+  const start = performance.now()
+  for (const photo of photos) await run(photo)
+  return { perMinute: (photos.length / (performance.now() - start)) * 60_000, images: photos.length }
+}
+
+const mb = (value: number): string => `${Math.round(value / 1024 / 1024)} MB`
+const fixed = (value: number, digits = 1): string => value.toFixed(digits)
+
+async function main(): Promise<void> {
+  const loadBefore = os.loadavg()[0]!
+  const photos = await buildSet()
+  const totalMp = photos.reduce((sum, p) => sum + p.megapixels, 0)
+  process.stderr.write(`photo set: ${photos.length} photos, ${fixed(totalMp)} MP, ${fixed(Math.min(...photos.map((p) => p.megapixels)))}–${fixed(Math.max(...photos.map((p) => p.megapixels)))} MP\n`)
+
+  process.stderr.write('pure inference…\n')
+  const limit = await pureInference(10)
+  process.stderr.write(`  median session.run ${fixed(limit.medianMs, 0)} ms\n`)
+
+  process.stderr.write(`engine, ${longRun} images…\n`)
+  const ours = await engineRun(photos, longRun, null)
+  let serial: EngineRun | null = null
+  if (args.serial) {
+    process.stderr.write('engine, one request in flight…\n')
+    serial = await engineRun(photos, photos.length * 2, 1)
+  }
+  let peer: { perMinute: number; images: number } | null = null
+  if (!args['skip-peer']) {
+    process.stderr.write(`peer, ${photos.length} images…\n`)
+    peer = await peerRun(photos)
+  }
+
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
+  const loadAfter = os.loadavg()[0]!
+  const lines = [
+    `Model ${modelId}, ${os.availableParallelism()} cores (${cpu}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; ` +
+      `1-minute load average ${fixed(loadBefore)} before, ${fixed(loadAfter)} after (other work on the machine skews every figure).`,
+    `Photo set: ${photos.length} real photographs (python3-skimage), ${fixed(Math.min(...photos.map((p) => p.megapixels)))}–${fixed(Math.max(...photos.map((p) => p.megapixels)))} MP, mean ${fixed(totalMp / photos.length)} MP; 3 with EXIF orientation, 1 grayscale. PNG output, edge decontamination on.`,
+    '',
+    '| measure | value |',
+    '| --- | --- |',
+    `| pure-inference limit (median session.run) | ${fixed(limit.medianMs, 0)} ms = ${fixed(limit.perMinute)} images/min |`,
+    `| our engine, end to end (steady state, ${ours.steadyImages} images) | ${fixed(ours.perMinute)} images/min |`,
+    `| ratio to the pure-inference limit | ${fixed(ours.perMinute / limit.perMinute, 2)} (target ≥ 0.8) |`,
+    ...(serial ? [`| our engine, one request in flight (no overlap) | ${fixed(serial.perMinute)} images/min = ${fixed(serial.perMinute / limit.perMinute, 2)} of the limit |`] : []),
+    ...(peer
+      ? [
+          `| peer: @imgly/background-removal-node removeBackground (${peer.images} images) | ${fixed(peer.perMinute)} images/min |`,
+          `| our throughput / peer's | ${fixed(ours.perMinute / peer.perMinute)}x (target ≥ 6x) |`,
+        ]
+      : []),
+    `| CPU time per image: session.run alone / our worker process (all stages) | ${fixed(limit.cpuMsPerRun, 0)} ms / ${fixed(ours.cpuMsPerImage, 0)} ms |`,
+    `| CPU-bound ceiling of the ratio on these cores (run CPU / worker CPU per image) | ${fixed(limit.cpuMsPerRun / ours.cpuMsPerImage, 2)} |`,
+    `| peak RSS of the engine process | ${mb(ours.peakRss)} (target < 1.6 GB) |`,
+    `| engine RSS, first tenth → last tenth of ${longRun} images | ${mb(ours.firstTenthRss)} → ${mb(ours.lastTenthRss)} |`,
+    `| output bytes per megapixel (PNG) | ${fixed(ours.bytesPerMegapixel / 1e6, 2)} MB/MP |`,
+  ]
+  const table = lines.join('\n')
+  process.stdout.write(`${table}\n`)
+  if (args.out) await writeFile(args.out, `${table}\n`)
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  process.exit(1)
+})

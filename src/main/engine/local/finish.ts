@@ -1,0 +1,153 @@
+/**
+ * The finishing stage of the local pipeline: full-resolution decode of the original, the model's
+ * mask scaled to it, compositing and encoding. It runs on its own thread inside the model
+ * process (see [Note: overlapping stages] in pipeline.ts), or inline for tests and benchmarks.
+ */
+import { pathToFileURL } from 'node:url'
+import { Worker, type MessagePort } from 'node:worker_threads'
+import { deserializeError, KoutuError, serializeError, type SerializedError } from '../../../shared/errors'
+import type { OutputFormat } from '../../../shared/settings'
+import { composeCutout } from '../../imaging/compose'
+import { decodeImage } from '../../imaging/decode'
+import { resizeMask } from '../../imaging/mask'
+import type { OutputOptions } from '../types'
+
+export interface FinishJob {
+  inputPath: string
+  /** The model's mask, maskSize² bytes. */
+  mask: Uint8Array
+  maskSize: number
+  /** The upright original's size, as the model-input decode saw it. */
+  width: number
+  height: number
+  options: OutputOptions
+}
+
+export interface FinishResult {
+  data: Uint8Array
+  format: OutputFormat
+  width: number
+  height: number
+  emptyMask: boolean
+  finishMs: number
+}
+
+/** Runs finishing jobs one at a time, so at most one full-size original is in memory. */
+export interface Finisher {
+  finish(job: FinishJob): Promise<FinishResult>
+  close(): Promise<void>
+}
+
+/** Decode the original in full, scale the mask to it and render the cutout. */
+export async function finishCutout(job: FinishJob): Promise<FinishResult> {
+  const started = performance.now()
+  const image = await decodeImage(job.inputPath, { maxMegapixels: job.options.maxMegapixels })
+  if (image.width !== job.width || image.height !== job.height) {
+    throw new KoutuError('image.unreadable', `${job.inputPath} changed while it was being processed.`, {
+      detail: { path: job.inputPath },
+    })
+  }
+  const alpha = await resizeMask(job.mask, job.maskSize, job.maskSize, image.width, image.height)
+  const composed = await composeCutout(image, alpha, job.options)
+  return {
+    data: composed.data,
+    format: composed.format,
+    width: composed.width,
+    height: composed.height,
+    emptyMask: composed.emptyMask,
+    finishMs: performance.now() - started,
+  }
+}
+
+/** Jobs run on the calling thread, one after another. */
+export function createInlineFinisher(): Finisher {
+  let tail: Promise<unknown> = Promise.resolve()
+  return {
+    finish(job) {
+      const run = tail.then(() => finishCutout(job))
+      tail = run.catch(() => undefined)
+      return run
+    },
+    async close() {},
+  }
+}
+
+/** Messages between the model thread and the finishing thread. */
+type ToFinishThread = { id: number; job: FinishJob }
+type FromFinishThread = { id: number; result: FinishResult } | { id: number; error: SerializedError }
+
+/**
+ * Jobs run on a worker thread started from `entry` (a module that calls `serveFinishThread()`
+ * when it is not the main thread). A thread that dies fails its jobs with `engine.crashed`; the
+ * next job starts a new one.
+ */
+export function createThreadFinisher(entry: URL | string, workerData: unknown): Finisher {
+  let worker: Worker | null = null
+  let nextId = 1
+  const pending = new Map<number, { resolve: (r: FinishResult) => void; reject: (e: Error) => void }>()
+
+  const start = (): Worker => {
+    const thread = spawnThread(entry, workerData)
+    thread.on('message', (message: FromFinishThread) => {
+      const entry = pending.get(message.id)
+      if (!entry) return
+      pending.delete(message.id)
+      if ('result' in message) entry.resolve(message.result)
+      else entry.reject(deserializeError(message.error))
+    })
+    const fail = (reason: string): void => {
+      if (worker === thread) worker = null
+      for (const [id, entry] of pending) {
+        pending.delete(id)
+        entry.reject(new KoutuError('engine.crashed', `The finishing thread stopped: ${reason}`))
+      }
+    }
+    thread.on('error', (error) => fail(error.message))
+    thread.on('exit', (code) => fail(`exit code ${code}`))
+    return thread
+  }
+
+  return {
+    finish(job) {
+      const thread = worker ?? (worker = start())
+      const id = nextId++
+      return new Promise<FinishResult>((resolve, reject) => {
+        pending.set(id, { resolve, reject })
+        const message: ToFinishThread = { id, job }
+        thread.postMessage(message, [job.mask.buffer as ArrayBuffer])
+      })
+    },
+    async close() {
+      const thread = worker
+      worker = null
+      if (thread) await thread.terminate()
+    },
+  }
+}
+
+/**
+ * Start a thread on `entry`. A TypeScript entry (tests and benchmarks run the source through
+ * tsx) needs tsx's loader registered inside the thread, because `--import tsx` hooks of the
+ * process do not reach worker threads on Node 20; the built app always has a .js entry.
+ */
+function spawnThread(entry: URL | string, workerData: unknown): Worker {
+  const href = entry instanceof URL ? entry.href : pathToFileURL(entry).href
+  if (!href.endsWith('.ts')) return new Worker(entry, { workerData })
+  const tsxApi = import.meta.resolve('tsx/esm/api')
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(href)}) })`
+  return new Worker(bootstrap, { eval: true, workerData })
+}
+
+/**
+ * The finishing thread's side: take jobs from the parent port and answer each, one at a time.
+ * Call from the thread's entry module.
+ */
+export function serveFinishThread(port: MessagePort): void {
+  const finisher = createInlineFinisher()
+  port.on('message', (message: ToFinishThread) => {
+    finisher.finish(message.job).then(
+      (result) => port.postMessage({ id: message.id, result } satisfies FromFinishThread),
+      (error: unknown) => port.postMessage({ id: message.id, error: serializeError(error) } satisfies FromFinishThread),
+    )
+  })
+}

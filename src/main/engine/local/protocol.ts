@@ -1,0 +1,86 @@
+/**
+ * The typed message protocol between the local engine (parent) and its model process (worker).
+ * Messages travel by structured clone (child_process `serialization: 'advanced'`, Electron's
+ * MessagePort), so output bytes cross as a Uint8Array, not as JSON.
+ *
+ * Parent → worker: init once, then any number of process/cancel, then shutdown.
+ * Worker → parent: ready (or fatal), then one result or error per process request.
+ */
+import type { SerializedError } from '../../../shared/errors'
+import type { CustomModel, LocalModelId, OutputFormat } from '../../../shared/settings'
+import type { OutputOptions } from '../types'
+
+export interface InitMessage {
+  type: 'init'
+  model: LocalModelId
+  customModel: CustomModel | null
+  threads: number
+  /** Overrides where the bundled chunks are read from (tests, packaging checks). */
+  modelDir?: string
+}
+
+export interface ProcessMessage {
+  type: 'process'
+  id: number
+  inputPath: string
+  options: OutputOptions
+}
+
+export interface CancelMessage {
+  type: 'cancel'
+  id: number
+}
+
+export interface ShutdownMessage {
+  type: 'shutdown'
+}
+
+export type ParentMessage = InitMessage | ProcessMessage | CancelMessage | ShutdownMessage
+
+export interface ReadyMessage {
+  type: 'ready'
+  model: LocalModelId
+  inputSize: number
+  /** Milliseconds spent reading, verifying and loading the model. */
+  loadMs: number
+}
+
+export interface FatalMessage {
+  type: 'fatal'
+  error: SerializedError
+}
+
+export interface ResultMessage {
+  type: 'result'
+  id: number
+  data: Uint8Array
+  format: OutputFormat
+  width: number
+  height: number
+  notes: Record<string, string>
+}
+
+export interface ErrorMessage {
+  type: 'error'
+  id: number
+  error: SerializedError
+}
+
+export type WorkerMessage = ReadyMessage | FatalMessage | ResultMessage | ErrorMessage
+
+const PARENT_TYPES = new Set(['init', 'process', 'cancel', 'shutdown'])
+const WORKER_TYPES = new Set(['ready', 'fatal', 'result', 'error'])
+
+function hasType(value: unknown, types: Set<string>): boolean {
+  return typeof value === 'object' && value !== null && types.has(String((value as { type?: unknown }).type))
+}
+
+/** Narrow an incoming message in the worker; anything else is ignored there. */
+export function isParentMessage(value: unknown): value is ParentMessage {
+  return hasType(value, PARENT_TYPES)
+}
+
+/** Narrow an incoming message in the parent. */
+export function isWorkerMessage(value: unknown): value is WorkerMessage {
+  return hasType(value, WORKER_TYPES)
+}

@@ -1,0 +1,148 @@
+import sharp from 'sharp'
+import { describe, expect, it } from 'vitest'
+import { composeCutout, type ComposeOptions } from '../../../src/main/imaging/compose'
+import type { DecodedImage } from '../../../src/main/imaging/decode'
+import { resizeMask, subjectBox } from '../../../src/main/imaging/mask'
+import { makeComposite } from '../../helpers/images'
+
+const base: ComposeOptions = { format: 'png', backgroundColor: null, maskOnly: false, cropMargin: null, decontaminateEdges: false }
+
+async function raw(encoded: Uint8Array): Promise<{ data: Buffer; channels: number; width: number; height: number }> {
+  const { data, info } = await sharp(encoded).raw().toBuffer({ resolveWithObject: true })
+  return { data, channels: info.channels, width: info.width, height: info.height }
+}
+
+async function compositeImage(background: `#${string}` | 'gravel', feather = 12, width = 480, height = 360) {
+  const composite = await makeComposite({ object: 'retina', background, width, height, feather })
+  const { data } = await sharp(composite.file).raw().toBuffer({ resolveWithObject: true })
+  const image: DecodedImage = { rgb: data, alpha: null, width: composite.width, height: composite.height, format: 'png', orientation: 1 }
+  return { composite, image }
+}
+
+describe('composeCutout', () => {
+  // 480x360 runs the estimation at full resolution; 1600x1200 exercises the low-resolution
+  // local means (see [Note: low-resolution blur fusion]).
+  it.each([
+    { width: 480, height: 360, feather: 12 },
+    { width: 1600, height: 1200, feather: 30 },
+  ])('decontamination removes the old background colour from the soft edge ($width x $height)', async ({ width, height, feather }) => {
+    // A red photographed disc with a soft rim on saturated green: the rim's pixels are blends
+    // of both, and without decontamination the cutout keeps a green fringe.
+    const errors: Record<string, number> = {}
+    const greenExcess: Record<string, number> = {}
+    for (const decontaminateEdges of [false, true]) {
+      const { composite, image } = await compositeImage('#00c800', feather, width, height)
+      const out = await raw((await composeCutout(image, Buffer.from(composite.alpha), { ...base, decontaminateEdges })).data)
+      expect(out.channels).toBe(4)
+      let weighted = 0
+      let weight = 0
+      let excess = 0
+      let count = 0
+      for (let i = 0; i < composite.alpha.length; i++) {
+        const a = composite.alpha[i]!
+        if (a === 0 || a === 255) continue
+        for (let c = 0; c < 3; c++) weighted += (a / 255) * Math.abs(out.data[i * 4 + c]! - composite.foreground[i * 3 + c]!)
+        weight += 3 * (a / 255)
+        const [r, g, b] = [out.data[i * 4]!, out.data[i * 4 + 1]!, out.data[i * 4 + 2]!]
+        const [tr, tg, tb] = [composite.foreground[i * 3]!, composite.foreground[i * 3 + 1]!, composite.foreground[i * 3 + 2]!]
+        excess += g - (r + b) / 2 - (tg - (tr + tb) / 2)
+        count++
+      }
+      expect(count).toBeGreaterThan(1000)
+      errors[String(decontaminateEdges)] = weighted / weight
+      greenExcess[String(decontaminateEdges)] = excess / count
+    }
+    console.info('edge band colour error (off, on)', errors, 'green excess (off, on)', greenExcess)
+    expect(errors['true']!).toBeLessThan(errors['false']! * 0.3)
+    expect(greenExcess['false']!).toBeGreaterThan(20)
+    expect(Math.abs(greenExcess['true']!)).toBeLessThan(greenExcess['false']! * 0.25)
+  })
+
+  it('leaves opaque pixels untouched and clears fully transparent ones', async () => {
+    const { composite, image } = await compositeImage('gravel')
+    const original = Buffer.from(image.rgb)
+    const out = await raw((await composeCutout(image, Buffer.from(composite.alpha), { ...base, decontaminateEdges: true })).data)
+    let opaqueChanged = 0
+    let transparentNonBlack = 0
+    for (let i = 0; i < composite.alpha.length; i++) {
+      const a = composite.alpha[i]!
+      for (let c = 0; c < 3; c++) {
+        if (a === 255 && out.data[i * 4 + c] !== original[i * 3 + c]) opaqueChanged++
+        if (a === 0 && out.data[i * 4 + c] !== 0) transparentNonBlack++
+      }
+      expect(out.data[i * 4 + 3]).toBe(a)
+    }
+    expect(opaqueChanged).toBe(0)
+    expect(transparentNonBlack).toBe(0)
+  })
+
+  it('paints a background colour instead of transparency', async () => {
+    const { composite, image } = await compositeImage('gravel')
+    const original = Buffer.from(image.rgb)
+    const out = await raw((await composeCutout(image, Buffer.from(composite.alpha), { ...base, backgroundColor: '#ff8000' })).data)
+    expect(out.channels).toBe(3)
+    const corner = 0
+    expect([...out.data.subarray(corner, corner + 3)]).toEqual([255, 128, 0])
+    const centre = (180 * 480 + 240) * 3
+    expect(composite.alpha[180 * 480 + 240]).toBe(255)
+    expect([...out.data.subarray(centre, centre + 3)]).toEqual([...original.subarray(centre, centre + 3)])
+  })
+
+  it('emits the mask alone, and crops to the subject with a margin', async () => {
+    const { composite, image } = await compositeImage('gravel')
+    const maskFile = (await composeCutout({ ...image, rgb: Buffer.from(image.rgb) }, Buffer.from(composite.alpha), { ...base, maskOnly: true })).data
+    expect((await sharp(maskFile).metadata()).channels).toBe(1)
+    const maskPixels = await sharp(maskFile).extractChannel(0).raw().toBuffer()
+    expect(Buffer.compare(maskPixels, composite.alpha)).toBe(0)
+
+    const box = subjectBox(composite.alpha, composite.width, composite.height, 10)!
+    const cropped = await composeCutout(image, Buffer.from(composite.alpha), { ...base, cropMargin: 10 })
+    expect([cropped.width, cropped.height]).toEqual([box.width, box.height])
+    const disc = subjectBox(composite.alpha, composite.width, composite.height, 0)!
+    expect(box.width).toBe(disc.width + 20)
+    const decoded = await raw(cropped.data)
+    expect([decoded.width, decoded.height]).toEqual([box.width, box.height])
+    // The margin is transparent.
+    expect(decoded.data[3]).toBe(0)
+  })
+
+  it('keeps the full frame when asked to crop an empty mask', async () => {
+    const { image } = await compositeImage('gravel')
+    const result = await composeCutout(image, Buffer.alloc(image.width * image.height), { ...base, cropMargin: 5 })
+    expect(result.emptyMask).toBe(true)
+    expect([result.width, result.height]).toEqual([480, 360])
+  })
+
+  it('encodes lossless WebP with exactly the given alpha', async () => {
+    const { composite, image } = await compositeImage('gravel')
+    const result = await composeCutout(image, Buffer.from(composite.alpha), { ...base, format: 'webp' })
+    expect((await sharp(result.data).metadata()).format).toBe('webp')
+    const out = await raw(result.data)
+    let alphaDiff = 0
+    for (let i = 0; i < composite.alpha.length; i++) alphaDiff += Math.abs(out.data[i * 4 + 3]! - composite.alpha[i]!)
+    expect(alphaDiff).toBe(0)
+  })
+
+  it("multiplies the mask by the original's own alpha", async () => {
+    const { composite, image } = await compositeImage('gravel')
+    const half = Buffer.alloc(image.width * image.height, 128)
+    const out = await raw((await composeCutout({ ...image, alpha: half }, Buffer.from(composite.alpha), base)).data)
+    const centre = 180 * 480 + 240
+    expect(out.data[centre * 4 + 3]).toBe(128)
+  })
+})
+
+describe('resizeMask', () => {
+  it('scales a mask to a non-square size with smooth, unringed edges', async () => {
+    const small = Buffer.alloc(64 * 64)
+    for (let y = 0; y < 64; y++) for (let x = 32; x < 64; x++) small[y * 64 + x] = 255
+    const big = await resizeMask(small, 64, 64, 640, 320)
+    expect(big.length).toBe(640 * 320)
+    const row = [...big.subarray(160 * 640, 161 * 640)]
+    expect(row[0]).toBe(0)
+    expect(row[639]).toBe(255)
+    // Monotonic across the step: no overshoot halo.
+    for (let x = 1; x < 640; x++) expect(row[x]!).toBeGreaterThanOrEqual(row[x - 1]!)
+    expect(row.filter((v) => v > 0 && v < 255).length).toBeGreaterThan(2)
+  })
+})

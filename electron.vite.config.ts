@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { svelte } from '@sveltejs/vite-plugin-svelte'
 import { defineConfig } from 'electron-vite'
@@ -6,14 +5,16 @@ import { defineConfig } from 'electron-vite'
 // Runtime dependencies (sharp, onnxruntime-node, the model carrier) stay external: they are
 // native or data and ship unpacked from the asar. Everything in devDependencies (got, zod,
 // electron-store, commander…) is bundled, so it is not packed twice.
-// TODO(lead): drop the existence filter once the command line and the engine worker land.
+// Main-side bundles: the app, the command line, the local engine's model process, and the aipic
+// engine's compositing thread.
 function mainEntries(): Record<string, string> {
-  const entries: Record<string, string> = {
+  return {
     index: resolve('src/main/index.ts'),
     cli: resolve('src/cli/main.ts'),
     'engine-worker': resolve('src/main/engine/local/worker-main.ts'),
+    // The aipic engine's compositing thread (see [Note: finish worker path]).
+    'aipic-finish-worker': resolve('src/main/engine/aipic/finish-worker.ts'),
   }
-  return Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)))
 }
 
 export default defineConfig({
@@ -21,6 +22,9 @@ export default defineConfig({
     build: {
       rolldownOptions: {
         input: mainEntries(),
+        // Shared chunks sit beside the entries, so code that finds a sibling bundle through
+        // import.meta.url (the model process, the compositing thread) finds it from any chunk.
+        output: { chunkFileNames: '[name]-[hash].js' },
       },
     },
   },
@@ -39,6 +43,8 @@ export default defineConfig({
     plugins: [svelte()],
     build: {
       rolldownOptions: { input: { index: resolve('src/renderer/index.html') } },
+      // electron-vite leaves bundles unminified; the renderer is loaded on every start, so minify it.
+      minify: true,
       reportCompressedSize: true,
     },
   },

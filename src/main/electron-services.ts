@@ -4,8 +4,15 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import { dialog, safeStorage, shell, utilityProcess, type BrowserWindow, type OpenDialogOptions } from 'electron'
 import Store from 'electron-store'
+import type { TokenStorageReason } from '../shared/account'
+import type { MessageKey } from '../shared/i18n'
 import type { Logger } from '../shared/logger'
+import { chooseTokenStorage, EncryptedStoreVault, MemoryVault, PlaintextFileVault, type SecretVault } from './aipic/secret-vault'
+import type { DesktopShell } from './desktop-shell'
+import { IMAGE_EXTENSIONS } from './batch/file-kinds'
+import type { WorkerHandle, WorkerSpawner } from './engine/local'
 import type { KeyValueStore } from './settings/key-value-store'
 import { quarantineCorruptFile } from './settings/quarantine'
 
@@ -33,5 +40,70 @@ export function openElectronSettingsStore(settingsFile: string, logger: Logger):
     set: (key, value) => store.set(key, value),
     delete: (key) => store.delete(key),
     entries: () => ({ ...store.store }),
+  }
+}
+
+/**
+ * The vault for the aipic token and S3 keys, per [Note: token storage policy] in
+ * src/main/aipic/secret-vault.ts: safeStorage ciphertext in the settings file when the OS really
+ * encrypts; otherwise memory only, unless the user opted in to keeping it on disk.
+ */
+export function createSecretVault(
+  store: KeyValueStore,
+  userDataDir: string,
+  allowPlaintext: boolean,
+): { vault: SecretVault; reason: TokenStorageReason } {
+  const choice = chooseTokenStorage({
+    platform: process.platform,
+    encryptionAvailable: safeStorage.isEncryptionAvailable(),
+    selectedBackend: process.platform === 'linux' ? safeStorage.getSelectedStorageBackend() : null,
+    allowPlaintext,
+  })
+  if (choice.backend === 'memory-only') return { vault: new MemoryVault(), reason: choice.reason }
+  if (choice.backend === 'plaintext-file' && !safeStorage.isEncryptionAvailable()) {
+    // No cipher at all: the opted-in token goes to a 0600 file of its own.
+    return { vault: new PlaintextFileVault(path.join(userDataDir, 'token.json')), reason: choice.reason }
+  }
+  return { vault: new EncryptedStoreVault(store, safeStorage, choice.backend), reason: choice.reason }
+}
+
+/** Starts the local engine's model process as an Electron utility process (see [Note: worker spawner]). */
+export function createUtilityProcessSpawner(workerPath: string): WorkerSpawner {
+  return (spec) =>
+    utilityProcess.fork(workerPath, [], {
+      serviceName: spec.serviceName,
+      env: { ...process.env, ...spec.env },
+      stdio: 'inherit',
+    }) as unknown as WorkerHandle
+}
+
+/** Dialogs and the file manager, for the services' DesktopShell. */
+export function createElectronDesktopShell(getWindow: () => BrowserWindow | null, t: (key: MessageKey) => string): DesktopShell {
+  const withWindow = async (options: OpenDialogOptions): Promise<string[]> => {
+    const window = getWindow()
+    const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options)
+    return result.canceled ? [] : result.filePaths
+  }
+  return {
+    chooseFolders: ({ multiple, titleKey }) =>
+      withWindow({
+        title: t(titleKey === 'addFolders' ? 'dialogs.addFoldersTitle' : 'dialogs.outputRootTitle'),
+        properties: ['openDirectory', 'createDirectory', ...(multiple ? (['multiSelections'] as const) : [])],
+      }),
+    chooseFiles: ({ multiple, filter }) =>
+      withWindow({
+        title: t(filter === 'onnx' ? 'dialogs.modelTitle' : 'dialogs.addFilesTitle'),
+        properties: ['openFile', ...(multiple ? (['multiSelections'] as const) : [])],
+        filters:
+          filter === 'onnx'
+            ? [{ name: 'ONNX', extensions: ['onnx'] }]
+            : [{ name: t('dialogs.imagesFilter'), extensions: [...IMAGE_EXTENSIONS].map((extension) => extension.replace(/^\./, '')) }],
+      }),
+    showItemInFolder: (filePath) => shell.showItemInFolder(filePath),
+    openFolder: async (folderPath) => {
+      const problem = await shell.openPath(folderPath)
+      if (problem) throw new Error(problem)
+    },
+    openExternal: (url) => shell.openExternal(url),
   }
 }

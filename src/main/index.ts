@@ -1,41 +1,57 @@
 /**
- * The main process entry: wires services, the bridge and the window. Thin on purpose.
+ * The main process entry: wires the platform pieces into the services, the bridge, the window
+ * and the tray. Thin on purpose: all behaviour lives in plain-Node modules.
  *
  * [Note: electron glue] Only these files import `electron` (or packages that import it, such as
  * electron-store and electron-log); everything else in src/main runs under plain Node, so the
  * command line and the tests use it unchanged. ESLint enforces the list (eslint.config.js):
- *   - src/main/index.ts             (this file: app lifecycle, IPC registration)
- *   - src/main/window.ts            (the BrowserWindow and its security policy)
- *   - src/main/electron-services.ts (electron-store, safeStorage, shell, dialogs, utilityProcess)
- *   - src/preload/index.ts          (the preload itself)
+ *   - src/main/index.ts               (this file: app lifecycle, IPC registration)
+ *   - src/main/window.ts              (the BrowserWindow and its security policy)
+ *   - src/main/electron-services.ts   (electron-store, safeStorage, dialogs, shell, utilityProcess)
+ *   - src/main/tray.ts                (the tray icon and menu)
+ *   - src/main/desktop-integration.ts (logs, notifications, taskbar progress, launch paths)
+ *   - src/preload/index.ts            (the preload itself)
  */
-import { app, ipcMain, shell, type BrowserWindow, type IpcMainInvokeEvent } from 'electron'
+import { fileURLToPath } from 'node:url'
+import { app, ipcMain, session, type BrowserWindow, type IpcMainInvokeEvent } from 'electron'
 import { BRIDGE_METHOD_NAMES, eventChannel, methodChannel, type BridgeEventName, type BridgeEvents } from '../shared/bridge'
-import type { Logger } from '../shared/logger'
-import { openElectronSettingsStore } from './electron-services'
+import { resolveLanguage, translate } from '../shared/i18n'
+import { createAppServices, type AppServicesHandle } from './app-services'
+import {
+  attachCloseToTray,
+  createBatchFeedback,
+  createLowCreditNotifier,
+  registerLaunchPaths,
+  setDesktopIdentity,
+  setUpLogging,
+} from './desktop-integration'
+import {
+  createElectronDesktopShell,
+  createSecretVault,
+  createUtilityProcessSpawner,
+  openElectronSettingsStore,
+} from './electron-services'
 import { createSenderCheck, dispatchBridgeCall } from './ipc/dispatch'
-import { createHandlerTable } from './ipc/handler-table'
 import type { SenderInfo } from './ipc/handler-types'
-import { createStderrLogger } from './logging/stderr-logger'
 import { userDataLayout } from './paths'
-import { SettingsService } from './settings/settings-service'
+import { createTray } from './tray'
+import { CreditRefreshScheduler } from './tray/credit-refresh'
+import { trayIconPath, windowIconPath } from './tray/tray-icon'
+import { TrayStateModel } from './tray/tray-state'
+import type { Translate } from './tray/translate'
 import { createMainWindow, hardenDefaultSession, isAppPageUrl } from './window'
 
-const logger: Logger = createStderrLogger('info')
-let mainWindow: BrowserWindow | null = null
+const WORKER_PATH = fileURLToPath(new URL('./engine-worker.js', import.meta.url))
 
-function showMainWindow(): void {
-  if (!mainWindow || mainWindow.isDestroyed()) {
-    mainWindow = createMainWindow(logger)
-    return
-  }
-  if (mainWindow.isMinimized()) mainWindow.restore()
-  mainWindow.show()
-  mainWindow.focus()
-}
+let mainWindow: BrowserWindow | null = null
+let services: AppServicesHandle | null = null
+
+/** Main-side listeners of bridge events (the tray follows the account like the renderer does). */
+const eventTaps: { [E in BridgeEventName]?: Array<(payload: BridgeEvents[E]) => void> } = {}
 
 function sendToRenderer<E extends BridgeEventName>(name: E, payload: BridgeEvents[E]): void {
   if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(eventChannel(name), payload)
+  for (const tap of eventTaps[name] ?? []) tap(payload)
 }
 
 function senderInfo(event: IpcMainInvokeEvent): SenderInfo {
@@ -47,37 +63,128 @@ function senderInfo(event: IpcMainInvokeEvent): SenderInfo {
   }
 }
 
-async function start(): Promise<void> {
-  await app.whenReady()
-  hardenDefaultSession()
-  const layout = userDataLayout(app.getPath('userData'))
-  const settings = new SettingsService(openElectronSettingsStore(layout.settingsFile, logger), logger)
-  settings.onChange((current) => sendToRenderer('settingsChanged', current))
-
-  const table = createHandlerTable({
-    appInfo: { name: app.getName(), version: app.getVersion(), platform: process.platform, systemLocale: app.getLocale() },
-    settings,
-    openExternal: (url) => shell.openExternal(url),
-  })
-  const isTrustedSender = createSenderCheck(
-    () => (mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents.id : null),
-    isAppPageUrl,
-  )
-  for (const name of BRIDGE_METHOD_NAMES) {
-    ipcMain.handle(methodChannel(name), (event, ...args: unknown[]) =>
-      dispatchBridgeCall(table, name, args, senderInfo(event), isTrustedSender, logger),
-    )
-  }
-  showMainWindow()
-}
-
 if (!app.requestSingleInstanceLock()) {
   app.quit()
 } else {
-  app.on('second-instance', () => showMainWindow())
+  const layout = userDataLayout(app.getPath('userData'))
+  const { logger } = setUpLogging({ logsDir: layout.logsDir })
+  setDesktopIdentity()
+
+  const store = openElectronSettingsStore(layout.settingsFile, logger)
+  const t: Translate = (key, params) =>
+    translate(resolveLanguage(services?.settings.get().language ?? 'system', app.getLocale()), key, params)
+  const trayState = new TrayStateModel()
+  const iconLocation = { packaged: app.isPackaged, resourcesPath: process.resourcesPath, appPath: app.getAppPath() }
+
+  const showMainWindow = (): void => {
+    if (!mainWindow || mainWindow.isDestroyed()) {
+      mainWindow = createMainWindow(logger, process.platform === 'linux' ? windowIconPath(iconLocation) : undefined)
+      attachCloseToTray(mainWindow, {
+        getBatchState: () => trayState.state.batch.state,
+        trayAvailable: () => true,
+        t,
+        showWindow: showMainWindow,
+      })
+      return
+    }
+    if (mainWindow.isMinimized()) mainWindow.restore()
+    mainWindow.show()
+    mainWindow.focus()
+  }
+  const launchPaths = registerLaunchPaths({ logger, showWindow: showMainWindow })
+
+  const start = async (): Promise<void> => {
+    await app.whenReady()
+    hardenDefaultSession()
+    const handle = await createAppServices({
+      appInfo: { name: app.getName(), version: app.getVersion(), platform: process.platform, systemLocale: app.getLocale() },
+      userDataDir: app.getPath('userData'),
+      logger,
+      store,
+      openVault: (allowPlaintext) => createSecretVault(store, app.getPath('userData'), allowPlaintext),
+      desktop: createElectronDesktopShell(() => mainWindow, t),
+      spawnWorker: createUtilityProcessSpawner(WORKER_PATH),
+      emit: sendToRenderer,
+      resolveProxy: (url) => session.defaultSession.resolveProxy(url),
+    })
+    services = handle
+
+    const isTrustedSender = createSenderCheck(
+      () => (mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents.id : null),
+      isAppPageUrl,
+    )
+    for (const name of BRIDGE_METHOD_NAMES) {
+      ipcMain.handle(methodChannel(name), (event, ...args: unknown[]) =>
+        dispatchBridgeCall(handle.table, name, args, senderInfo(event), isTrustedSender, logger),
+      )
+    }
+
+    // The tray: credits and the running batch, rebuilt whenever either changes.
+    const credits = new CreditRefreshScheduler({
+      refresh: () => handle.account().refreshCredits(),
+      logger,
+      onStatus: (status) => trayState.setRefreshStatus(status),
+    })
+    const tray = createTray({
+      getState: () => trayState.state,
+      t,
+      iconPath: trayIconPath({ platform: process.platform, ...iconLocation }),
+      logger,
+      onRefreshCredits: () => void credits.refreshNow(),
+      onOpen: showMainWindow,
+      onPauseResume: (action) => (action === 'pause' ? handle.batch.pause() : handle.batch.resume()),
+      onOpenLogs: () => void handle.services.desktop.openFolder(layout.logsDir),
+      onQuit: () => app.quit(),
+      onMenuWillOpen: () => credits.menuOpened(),
+    })
+    trayState.onChange(() => tray.update())
+    handle.settings.onChange(() => tray.update())
+
+    const lowCredit = createLowCreditNotifier({ t, showWindow: showMainWindow })
+    const onAccount = (): void => {
+      const state = handle.account().getState()
+      trayState.setAccount(state)
+      lowCredit.onAccount(state, handle.settings.get().lowCreditThreshold)
+      credits.setAipicInUse(handle.settings.get().engine === 'aipic' || state.loggedIn)
+    }
+    // The account service is replaced when the token storage choice changes; the bridge event
+    // carries every change, so listen where the renderer does.
+    eventTaps.accountChanged = [onAccount]
+    handle.settings.onChange(onAccount)
+    onAccount()
+
+    const feedback = createBatchFeedback({
+      getWindow: () => mainWindow,
+      showWindow: showMainWindow,
+      t,
+      onBatchEnded: (end) => {
+        if (end.engine === 'aipic') credits.remoteBatchEnded()
+      },
+    })
+    handle.batch.onProgress((progress) => {
+      trayState.setBatch(progress)
+      feedback.onProgress(progress, handle.settings.get().engine)
+    })
+
+    launchPaths.deliverTo((paths) => void handle.queue.addPaths(paths))
+    app.on('before-quit', () => credits.stop())
+    showMainWindow()
+  }
+
+  let quitting = false
+  app.on('before-quit', (event) => {
+    // Leave the batch resumable and stop the model process before Electron exits.
+    if (quitting || !services) return
+    event.preventDefault()
+    quitting = true
+    services
+      .dispose()
+      .catch((error: unknown) => logger.error('shutdown failed', { error: String(error) }))
+      .finally(() => app.quit())
+  })
   app.on('activate', () => showMainWindow())
   app.on('window-all-closed', () => {
-    if (process.platform !== 'darwin') app.quit()
+    if (process.platform !== 'darwin' && trayState.state.batch.state !== 'running') app.quit()
   })
   start().catch((error: unknown) => {
     logger.error('Koutu failed to start', { error: String(error) })

@@ -28,7 +28,8 @@ export function hardenDefaultSession(): void {
   })
 }
 
-export function createMainWindow(logger: Logger): BrowserWindow {
+/** `icon` is the window icon for Linux; Windows and macOS take it from the executable. */
+export function createMainWindow(logger: Logger, icon?: string): BrowserWindow {
   const pageUrl = appPageUrl()
   const isAppUrl = (url: string): boolean => isSameAppPage(url, pageUrl)
   const window = new BrowserWindow({
@@ -39,6 +40,7 @@ export function createMainWindow(logger: Logger): BrowserWindow {
     show: false,
     title: 'Koutu',
     autoHideMenuBar: true,
+    ...(icon ? { icon } : {}),
     webPreferences: {
       preload: PRELOAD_PATH,
       contextIsolation: true,

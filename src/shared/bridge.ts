@@ -9,6 +9,8 @@
  * `BridgeResult`, and the renderer's client turns `{ ok: false }` back into an error with its
  * stable `code`.
  */
+import type { AccountState, AdInfo, HistoryPage } from './account'
+import type { BatchItem, BatchProgress, BatchReport, CostPrompt, InterruptedBatch, ItemStatusChange } from './batch'
 import type { SerializedError } from './errors'
 import type { SettingKey, Settings } from './settings'
 
@@ -20,18 +22,88 @@ export interface AppInfo {
   systemLocale: string
 }
 
-/** Renderer-to-main methods: name -> argument tuple and result. */
+/** Which picture of a queue item to show. */
+export type ThumbnailKind = 'original' | 'output'
+
+/** A cost question the batch engine asks before (or during) a remote batch; answer with `answerCostPrompt`. */
+export interface CostPromptEvent extends CostPrompt {
+  promptId: number
+}
+
+/**
+ * Renderer-to-main methods: name -> argument tuple and result.
+ *
+ * The renderer is untrusted: it may hand main paths to ADD to the queue (what the user dropped),
+ * but never a path to write, delete or show: outputs, thumbnails and "show in folder" are
+ * addressed by queue item id, and folders to write to are chosen in main's own dialogs.
+ */
 export interface BridgeMethods {
   getAppInfo: { args: []; result: AppInfo }
   getSettings: { args: []; result: Settings }
+  /** Saves one setting. `outputRoot` can only be cleared here; it is chosen with `chooseOutputRoot`. */
   setSetting: { args: [key: SettingKey, value: unknown]; result: Settings }
+  /** Opens the system folder picker and saves the choice as the output root; null if cancelled. */
+  chooseOutputRoot: { args: []; result: Settings }
+  /** Opens the system file picker for a custom ONNX model and saves it with the given parameters. */
+  chooseCustomModel: { args: [preset: string]; result: Settings }
+  /** Stores own-bucket (S3) keys, encrypted in main; they never come back to the renderer. */
+  setS3Credentials: { args: [accessKeyId: string, secretAccessKey: string]; result: { configured: boolean } }
+  getS3CredentialsState: { args: []; result: { configured: boolean } }
   /** Opens an http(s) link in the system browser; anything else is refused. */
   openExternal: { args: [url: string]; result: void }
+  openLogsFolder: { args: []; result: void }
+
+  /** Adds dropped files and folders to the queue (scanned in main; items arrive as events). */
+  addPaths: { args: [paths: string[]]; result: { accepted: number } }
+  /** Opens the system dialog to add folders (or files) to the queue. */
+  chooseAndAdd: { args: [kind: 'folders' | 'files']; result: { accepted: number } }
+  getQueue: { args: []; result: BatchItem[] }
+  getProgress: { args: []; result: BatchProgress }
+  startBatch: { args: []; result: void }
+  pauseBatch: { args: []; result: void }
+  resumeBatch: { args: []; result: void }
+  cancelBatch: { args: []; result: void }
+  retryFailed: { args: []; result: void }
+  /** Removes every item that is not being worked on. */
+  clearQueue: { args: []; result: void }
+  answerCostPrompt: { args: [promptId: number, accepted: boolean]; result: void }
+  /** A downscaled PNG data URL of an item's original or output; null when there is none. */
+  getThumbnail: { args: [itemId: number, kind: ThumbnailKind, maxEdge: number]; result: string | null }
+  /** Reveals an item's output (or, before it exists, its original) in the file manager. */
+  showInFolder: { args: [itemId: number]; result: void }
+  getInterruptedBatch: { args: []; result: InterruptedBatch | null }
+  resumeInterrupted: { args: []; result: void }
+  dismissInterrupted: { args: []; result: void }
+  getReports: { args: [limit: number]; result: BatchReport[] }
+  /** Why the engine halted the batch (out of credit, no consent, session gone…); null when it did not. */
+  getHaltReason: { args: []; result: SerializedError | null }
+
+  getAccount: { args: []; result: AccountState }
+  sendCode: { args: [phone: string]; result: AccountState }
+  login: { args: [phone: string, code: string]; result: AccountState }
+  logout: { args: []; result: AccountState }
+  refreshCredits: { args: []; result: AccountState }
+  /** Allow keeping the token on disk where the OS offers no real encryption (Linux basic_text). */
+  setTokenPersistence: { args: [persistWithoutEncryption: boolean]; result: AccountState }
+  getHistory: { args: [page: number, size: number]; result: HistoryPage }
+  getAd: { args: []; result: AdInfo | null }
 }
 
 /** Main-to-renderer events: name -> payload. */
 export interface BridgeEvents {
   settingsChanged: Settings
+  /** New queue items, in batches, as scanning finds them. */
+  queueItemsAdded: BatchItem[]
+  /** The queue was cleared or replaced; fetch it again with getQueue. */
+  queueReset: null
+  /** Per-file status changes, batched but never dropped. */
+  itemStatusChanged: ItemStatusChange[]
+  /** Coalesced progress (at most ~10 per second). */
+  batchProgress: BatchProgress
+  costPrompt: CostPromptEvent
+  /** The engine paused the batch for a reason that concerns every file (see getHaltReason). */
+  batchHalted: SerializedError
+  accountChanged: AccountState
 }
 
 export type BridgeMethodName = keyof BridgeMethods
@@ -63,10 +135,48 @@ const METHOD_NAMES: Record<BridgeMethodName, true> = {
   getAppInfo: true,
   getSettings: true,
   setSetting: true,
+  chooseOutputRoot: true,
+  chooseCustomModel: true,
+  setS3Credentials: true,
+  getS3CredentialsState: true,
   openExternal: true,
+  openLogsFolder: true,
+  addPaths: true,
+  chooseAndAdd: true,
+  getQueue: true,
+  getProgress: true,
+  startBatch: true,
+  pauseBatch: true,
+  resumeBatch: true,
+  cancelBatch: true,
+  retryFailed: true,
+  clearQueue: true,
+  answerCostPrompt: true,
+  getThumbnail: true,
+  showInFolder: true,
+  getInterruptedBatch: true,
+  resumeInterrupted: true,
+  dismissInterrupted: true,
+  getReports: true,
+  getHaltReason: true,
+  getAccount: true,
+  sendCode: true,
+  login: true,
+  logout: true,
+  refreshCredits: true,
+  setTokenPersistence: true,
+  getHistory: true,
+  getAd: true,
 }
 const EVENT_NAMES: Record<BridgeEventName, true> = {
   settingsChanged: true,
+  queueItemsAdded: true,
+  queueReset: true,
+  itemStatusChanged: true,
+  batchProgress: true,
+  costPrompt: true,
+  batchHalted: true,
+  accountChanged: true,
 }
 export const BRIDGE_METHOD_NAMES = Object.keys(METHOD_NAMES) as BridgeMethodName[]
 export const BRIDGE_EVENT_NAMES = Object.keys(EVENT_NAMES) as BridgeEventName[]

@@ -42,6 +42,11 @@ export interface UiHarnessOptions {
   logger?: Logger
   /** Maps a dropped file's name to its path (stands in for webUtils.getPathForFile). */
   droppedFilePaths?: Record<string, string>
+  /**
+   * Loopback origins (stand-ins) the page may load images from, as the app loads aipic's
+   * history pictures and ad; everything else stays blocked.
+   */
+  allowedOrigins?: string[]
 }
 
 export interface UiHarness {
@@ -99,6 +104,11 @@ export async function openUi(options: UiHarnessOptions): Promise<UiHarness> {
   // Only the app's own files are served; any other request is refused, as offline tests must.
   await context.route('**/*', async (route) => {
     const url = new URL(route.request().url())
+    if (options.allowedOrigins?.includes(url.origin) && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
+      // Fetched from the test process and handed over, so Chromium's private-network rules
+      // (a page on a public origin may not load from loopback) do not apply to stand-ins.
+      return route.fulfill({ response: await route.fetch() })
+    }
     if (url.origin !== APP_ORIGIN) return route.abort('blockedbyclient')
     const file = path.join(RENDERER_DIR, decodeURIComponent(url.pathname))
     if (!file.startsWith(RENDERER_DIR) || !fs.existsSync(file)) return route.fulfill({ status: 404, body: 'not found' })

@@ -9,12 +9,12 @@ describe('the renderer over the real handler table', () => {
   let ui: UiHarness
   afterEach(async () => {
     await ui?.close()
-    app?.cleanup()
+    await app?.cleanup()
   })
   afterAll(closeUiBrowser)
 
   it('shows the app name and version from the main process', async () => {
-    app = createTestApp({ appInfo: { version: '9.8.7' } })
+    app = await createTestApp({ appInfo: { version: '9.8.7' } })
     ui = await openUi({ table: app.table })
     await expect.poll(() => ui.page.getByTestId('app-version').textContent()).toContain('9.8.7')
     expect(ui.calls).toContain('getAppInfo')
@@ -22,8 +22,9 @@ describe('the renderer over the real handler table', () => {
   })
 
   it('saves a setting changed in the page to the settings file on disk', async () => {
-    app = createTestApp()
+    app = await createTestApp()
     ui = await openUi({ table: app.table })
+    await ui.page.getByRole('button', { name: 'Settings' }).click()
     await ui.page.getByLabel('Theme').selectOption('dark')
     await expect.poll(() => app.settingsOnDisk().theme).toBe('dark')
     await expect.poll(() => ui.page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark')
@@ -31,15 +32,16 @@ describe('the renderer over the real handler table', () => {
   })
 
   it('follows a settings change pushed from main', async () => {
-    app = createTestApp()
+    app = await createTestApp()
     ui = await openUi({ table: app.table })
+    await ui.page.getByRole('button', { name: 'Settings' }).click()
     await expect.poll(() => ui.page.getByRole('heading', { name: 'Settings' }).count()).toBe(1)
     await ui.emit('settingsChanged', app.services.settings.set('language', 'zh-CN'))
     await expect.poll(() => ui.page.getByRole('heading', { name: '设置' }).count()).toBe(1)
   })
 
   it('renders a non-blank screen', async () => {
-    app = createTestApp()
+    app = await createTestApp()
     ui = await openUi({ table: app.table })
     await ui.page.getByTestId('app-version').waitFor()
     const png = await ui.page.screenshot()

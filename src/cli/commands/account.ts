@@ -65,6 +65,31 @@ export function resolveApiBase(optionValue: unknown, env: NodeJS.ProcessEnv, fal
   return candidate
 }
 
+/**
+ * The command line's aipic account: its own session files in the config folder (the token in a
+ * 0600 file, see PlaintextFileVault). Shared by the account commands and remote batches.
+ */
+export async function openCliAccount(
+  deps: Pick<AccountCommandDeps, 'configDir' | 'userAgent' | 'logger' | 'agent' | 'clientOptions'> & { baseUrl: string },
+): Promise<AccountService> {
+  const client = createAipicClient({
+    baseUrl: deps.baseUrl,
+    userAgent: deps.userAgent,
+    logger: deps.logger,
+    ...(deps.agent ? { agent: deps.agent } : {}),
+    ...deps.clientOptions,
+  })
+  const account = new AccountService({
+    client,
+    store: new JsonFileStore(path.join(deps.configDir, CLI_ACCOUNT_FILE), deps.logger),
+    vault: new PlaintextFileVault(path.join(deps.configDir, CLI_TOKEN_FILE)),
+    tokenStorageReason: 'command-line',
+    logger: deps.logger,
+  })
+  await account.init()
+  return account
+}
+
 export function registerAccountCommands(program: Command, deps: AccountCommandDeps): void {
   const env = deps.env ?? process.env
   const stdout = deps.stdout ?? process.stdout
@@ -78,22 +103,7 @@ export function registerAccountCommands(program: Command, deps: AccountCommandDe
 
   async function openAccount(command: Command): Promise<AccountService> {
     const baseUrl = resolveApiBase(command.optsWithGlobals().apiBase, env, deps.defaultApiBase)
-    const client = createAipicClient({
-      baseUrl,
-      userAgent: deps.userAgent,
-      logger: deps.logger,
-      ...(deps.agent ? { agent: deps.agent } : {}),
-      ...deps.clientOptions,
-    })
-    const account = new AccountService({
-      client,
-      store: new JsonFileStore(path.join(deps.configDir, CLI_ACCOUNT_FILE), deps.logger),
-      vault: new PlaintextFileVault(tokenFile),
-      tokenStorageReason: 'command-line',
-      logger: deps.logger,
-    })
-    await account.init()
-    return account
+    return openCliAccount({ ...deps, baseUrl })
   }
 
   /** Runs a command body; a failure is printed (as JSON with --json) and sets exit code 1. */

@@ -28,7 +28,16 @@ export function createCoreHandlers(services: CoreServices): HandlerSlice<'getApp
     getSettings: { args: z.tuple([]), run: () => services.settings.get() },
     setSetting: {
       args: z.tuple([settingKeySchema, z.unknown()]),
-      run: (key, value) => services.settings.set(key, value),
+      run: (key, value) => {
+        // Paths to write to or load code from are chosen in main's own dialogs (chooseOutputRoot,
+        // chooseCustomModel); from the renderer they can only be cleared.
+        if ((key === 'outputRoot' || key === 'customModel') && value !== null) {
+          throw new KoutuError('ipc.invalid-argument', `"${key}" is chosen through its dialog; it can only be cleared here.`, {
+            detail: { key },
+          })
+        }
+        return services.settings.set(key, value)
+      },
     },
     openExternal: {
       args: z.tuple([z.string().max(4096)]),

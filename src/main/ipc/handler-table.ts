@@ -1,15 +1,24 @@
 /**
  * Builds the whole handler table from the app's services. A plain function with injected
  * services and no electron import: src/main/index.ts registers it with ipcMain.handle, and the
- * UI test harness serves the page from the very same table.
+ * UI test harness serves the page from the very same table. The services themselves are built
+ * by createAppServices (src/main/app-services.ts).
  */
+import { createAccountHandlers, type AccountServices } from './account-handlers'
+import { createBatchHandlers, type QueueServices } from './batch-handlers'
 import { createCoreHandlers, type CoreServices } from './core-handlers'
+import { createDesktopHandlers, type DesktopServices } from './desktop-handlers'
 import type { HandlerTable } from './handler-types'
+import { createThumbnailHandlers, type ThumbnailServices } from './thumbnail-handlers'
 
-export type AppServices = CoreServices
+export type AppServices = CoreServices & QueueServices & ThumbnailServices & AccountServices & DesktopServices
 
 export function createHandlerTable(services: AppServices): HandlerTable {
   return {
     ...createCoreHandlers(services),
+    ...createBatchHandlers(services),
+    ...createThumbnailHandlers(services),
+    ...createAccountHandlers(services),
+    ...createDesktopHandlers(services),
   }
 }

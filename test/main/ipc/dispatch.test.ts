@@ -13,11 +13,11 @@ const isTrusted = createSenderCheck(
 
 describe('dispatchBridgeCall', () => {
   it('serves a well-formed call from the app window', async () => {
-    const app = createTestApp()
+    const app = await createTestApp()
     const result = await dispatchBridgeCall(app.table, 'setSetting', ['outputSuffix', '-nobg'], trusted, isTrusted, silentLogger)
     expect(result.ok).toBe(true)
     expect(app.settingsOnDisk().outputSuffix).toBe('-nobg')
-    app.cleanup()
+    await app.cleanup()
   })
 
   it.each([
@@ -27,16 +27,16 @@ describe('dispatchBridgeCall', () => {
     ['a missing argument', ['theme']],
     ['an extra argument', ['theme', 'dark', 'more']],
   ])('rejects %s with ipc.invalid-argument or settings.invalid and saves nothing', async (_label, args) => {
-    const app = createTestApp()
+    const app = await createTestApp()
     const result = await dispatchBridgeCall(app.table, 'setSetting', args, trusted, isTrusted, silentLogger)
     expect(result.ok).toBe(false)
     if (!result.ok) expect(['ipc.invalid-argument', 'settings.invalid']).toContain(result.error.code)
     expect(app.services.settings.get().outputSuffix).toBe('-cutout')
-    app.cleanup()
+    await app.cleanup()
   })
 
   it('refuses a foreign sender before looking at the arguments', async () => {
-    const app = createTestApp()
+    const app = await createTestApp()
     const senders: SenderInfo[] = [
       { webContentsId: 8, frameUrl: APP_URL, isMainFrame: true },
       { webContentsId: 7, frameUrl: 'https://evil.example/', isMainFrame: true },
@@ -47,18 +47,18 @@ describe('dispatchBridgeCall', () => {
       expect(result).toMatchObject({ ok: false, error: { code: 'ipc.forbidden-sender' } })
     }
     expect(app.services.settings.get().theme).toBe('system')
-    app.cleanup()
+    await app.cleanup()
   })
 
   it('refuses an unknown method', async () => {
-    const app = createTestApp()
+    const app = await createTestApp()
     const result = await dispatchBridgeCall(app.table, 'runShell', ['rm -rf /'], trusted, isTrusted, silentLogger)
     expect(result).toMatchObject({ ok: false, error: { code: 'ipc.invalid-argument' } })
-    app.cleanup()
+    await app.cleanup()
   })
 
   it('opens only http(s) links in the system browser', async () => {
-    const app = createTestApp()
+    const app = await createTestApp()
     const good = await dispatchBridgeCall(app.table, 'openExternal', ['https://example.com/help'], trusted, isTrusted, silentLogger)
     expect(good.ok).toBe(true)
     for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'smb://host/share', 'not a url']) {
@@ -66,6 +66,6 @@ describe('dispatchBridgeCall', () => {
       expect(bad.ok).toBe(false)
     }
     expect(app.openedUrls).toEqual(['https://example.com/help'])
-    app.cleanup()
+    await app.cleanup()
   })
 })

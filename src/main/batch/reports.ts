@@ -1,0 +1,31 @@
+/** Turns a replayed journal into the report the app and the command line show for a past batch. */
+import type { BatchReport, BatchReportEntry } from '../../shared/batch'
+import type { ReplayedJournal } from './journal'
+
+export function toBatchReport(journal: ReplayedJournal, running: boolean, maxProblems: number): BatchReport {
+  const counts = { total: 0, done: 0, skipped: 0, failed: 0, unknown: 0, queued: 0 }
+  const problems: BatchReportEntry[] = []
+  for (const item of journal.items.values()) {
+    counts.total += 1
+    if (item.status === 'queued' || item.status === 'working') counts.queued += 1
+    else counts[item.status] += 1
+    if ((item.status === 'failed' || item.status === 'unknown' || item.status === 'skipped') && problems.length < maxProblems) {
+      const entry: BatchReportEntry = { inputPath: item.inputPath, status: item.status }
+      if (item.outputPath !== undefined) entry.outputPath = item.outputPath
+      if (item.error !== undefined) entry.error = item.error
+      problems.push(entry)
+    }
+  }
+  const settings = journal.header.settings
+  return {
+    batchId: journal.header.id,
+    createdAt: journal.header.at,
+    lastActivityAt: journal.lastActivityAt,
+    durationMs: journal.activeMs,
+    outcome: running ? 'running' : (journal.end?.reason ?? 'interrupted'),
+    engine: settings.engine,
+    output: { suffix: settings.outputSuffix, format: settings.outputFormat, root: settings.outputRoot, onConflict: settings.onConflict },
+    counts,
+    problems,
+  }
+}

@@ -1,0 +1,58 @@
+/// <reference lib="dom" />
+/**
+ * Small helpers the UI tests share on top of the harness: wiring main's events to the page,
+ * dropping files through the page's own drop handler, and saving checked screenshots.
+ */
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import type { Page } from 'playwright-core'
+import sharp from 'sharp'
+import { expect } from 'vitest'
+import type { TestApp } from '../helpers/app-services'
+import type { UiHarness } from '../helpers/ui-harness'
+
+export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, '../../docs/screenshots')
+
+/** Sends main's events to the page, in order, as webContents.send does in the app. */
+export function connectUi(app: TestApp, ui: UiHarness): void {
+  let chain = Promise.resolve()
+  app.forwardEvents((name, payload) => {
+    chain = chain.then(() => ui.emit(name, payload)).catch(() => undefined)
+  })
+}
+
+/**
+ * Drops files named `names` on the window. The page's drop handler asks the preload for their
+ * paths (the harness maps names to paths, as webUtils.getPathForFile does) and calls addPaths.
+ */
+export async function dropOnWindow(page: Page, names: string[]): Promise<void> {
+  await page.evaluate((fileNames) => {
+    const transfer = new DataTransfer()
+    for (const name of fileNames) transfer.items.add(new File([''], name))
+    for (const type of ['dragenter', 'dragover', 'drop']) {
+      document.body.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }))
+    }
+  }, names)
+}
+
+/** Saves a screenshot to docs/screenshots after checking it is not blank. */
+export async function saveScreenshot(page: Page, fileName: string): Promise<void> {
+  // Let thumbnails and transitions settle.
+  await page.waitForTimeout(300)
+  const png = await page.screenshot()
+  const stats = await sharp(png).stats()
+  expect(Math.max(...stats.channels.slice(0, 3).map((channel) => channel.stdev))).toBeGreaterThan(5)
+  await fs.mkdir(SCREENSHOT_DIR, { recursive: true })
+  await fs.writeFile(path.join(SCREENSHOT_DIR, fileName), png)
+}
+
+/** The queue rows as the page shows them: name, status and the reason shown, in order. */
+export async function queueRows(page: Page): Promise<Array<{ name: string; status: string; reason: string }>> {
+  return page.getByTestId('queue-row').evaluateAll((rows) =>
+    rows.map((row) => ({
+      name: row.querySelector('.name')?.textContent ?? '',
+      status: row.getAttribute('data-status') ?? '',
+      reason: row.querySelector('[data-testid=item-reason]')?.textContent ?? '',
+    })),
+  )
+}

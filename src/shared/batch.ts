@@ -65,6 +65,21 @@ export interface BatchProgress {
   etaSeconds: number | null
 }
 
+/** Progress when there is no batch: the renderer's starting point and main's answer after a clear. */
+export const IDLE_PROGRESS: BatchProgress = {
+  state: 'idle',
+  total: 0,
+  done: 0,
+  skipped: 0,
+  failed: 0,
+  unknown: 0,
+  working: 0,
+  queued: 0,
+  currentFiles: [],
+  imagesPerMinute: 0,
+  etaSeconds: null,
+}
+
 /** What the batch engine asks the caller before a batch that costs something. */
 export interface CostPrompt {
   /** Credits the batch needs. */

@@ -8,7 +8,7 @@
  * It holds no queue of its own: every read goes to the BatchService.
  */
 import type { BridgeEventName, BridgeEvents } from '../../shared/bridge'
-import type { BatchItem, BatchProgress, CostPrompt, ItemStatusChange } from '../../shared/batch'
+import { IDLE_PROGRESS, type BatchItem, type BatchProgress, type CostPrompt, type ItemStatusChange } from '../../shared/batch'
 import { KoutuError, type SerializedError } from '../../shared/errors'
 import type { Logger } from '../../shared/logger'
 import type { BatchService } from '../batch'
@@ -19,19 +19,6 @@ export type EmitEvent = <E extends BridgeEventName>(event: E, payload: BridgeEve
 /** How long status changes are gathered before one `itemStatusChanged` event goes out. */
 const STATUS_FLUSH_MS = 30
 
-export const EMPTY_PROGRESS: BatchProgress = {
-  state: 'idle',
-  total: 0,
-  done: 0,
-  skipped: 0,
-  failed: 0,
-  unknown: 0,
-  working: 0,
-  queued: 0,
-  currentFiles: [],
-  imagesPerMinute: 0,
-  etaSeconds: null,
-}
 
 export class QueueSession {
   private lastBatchId: string | null = null
@@ -71,7 +58,7 @@ export class QueueSession {
   }
 
   progress(): BatchProgress {
-    return this.hidden() ? EMPTY_PROGRESS : this.batch.progress()
+    return this.hidden() ? IDLE_PROGRESS : this.batch.progress()
   }
 
   /** See [Note: engine halts] in src/main/batch/batch-service.ts. */
@@ -118,7 +105,7 @@ export class QueueSession {
     if (state !== 'finished') await this.batch.cancel()
     this.hiddenBatchId = this.batch.batchId()
     this.emit('queueReset', null)
-    this.emit('batchProgress', EMPTY_PROGRESS)
+    this.emit('batchProgress', IDLE_PROGRESS)
   }
 
   answerCostPrompt(promptId: number, accepted: boolean): void {

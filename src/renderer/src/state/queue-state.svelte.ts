@@ -8,24 +8,11 @@ import type { CostPromptEvent } from '../../../shared/bridge'
 import type { SerializedError } from '../../../shared/errors'
 import type { UploadHostId } from '../../../shared/settings'
 import type { BatchItem, BatchProgress, InterruptedBatch, ItemStatus, ItemStatusChange } from '../../../shared/batch'
-import { ITEM_STATUSES } from '../../../shared/batch'
+import { IDLE_PROGRESS, ITEM_STATUSES } from '../../../shared/batch'
 import { call, subscribe } from '../lib/bridge'
 
 export type QueueFilter = 'all' | ItemStatus
 
-export const IDLE_PROGRESS: BatchProgress = {
-  state: 'idle',
-  total: 0,
-  done: 0,
-  skipped: 0,
-  failed: 0,
-  unknown: 0,
-  working: 0,
-  queued: 0,
-  currentFiles: [],
-  imagesPerMinute: 0,
-  etaSeconds: null,
-}
 
 /** A short notice after an action (files added, nothing found), shown once. */
 export type QueueNotice = { kind: 'added'; count: number } | { kind: 'added-none' } | { kind: 'drop-nothing' }

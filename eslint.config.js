@@ -29,7 +29,6 @@ export default tseslint.config(
   {
     // CommonJS on purpose (the electron stand-in is loaded by require() as well as import).
     files: ['**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

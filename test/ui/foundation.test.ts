@@ -31,6 +31,15 @@ describe('the renderer over the real handler table', () => {
     expect(ui.problems).toEqual([])
   })
 
+  it('follows the system appearance while the theme setting is "system"', async () => {
+    app = await createTestApp()
+    ui = await openUi({ table: app.table, colorScheme: 'dark' })
+    await expect.poll(() => ui.page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark')
+    await ui.page.emulateMedia({ colorScheme: 'light' })
+    await expect.poll(() => ui.page.evaluate(() => document.documentElement.dataset.theme)).toBe('light')
+    expect(ui.problems).toEqual([])
+  })
+
   it('follows a settings change pushed from main', async () => {
     app = await createTestApp()
     ui = await openUi({ table: app.table })

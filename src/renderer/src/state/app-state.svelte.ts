@@ -27,7 +27,9 @@ export class AppState {
   #settings = $state<Settings | null>(null)
   #settingError = $state.raw<SettingProblem | null>(null)
   #view = $state<View>('queue')
+  #systemDark = $state(false)
   #unsubscribe: (() => void) | null = null
+  #stopFollowingSystem: (() => void) | null = null
 
   get info(): AppInfo | null {
     return this.#info
@@ -40,6 +42,12 @@ export class AppState {
   }
   get view(): View {
     return this.#view
+  }
+  /** The theme in effect: the setting, or the system's appearance when it is 'system'. */
+  get theme(): 'light' | 'dark' {
+    const setting = this.#settings?.theme ?? 'system'
+    if (setting !== 'system') return setting
+    return this.#systemDark ? 'dark' : 'light'
   }
   get language(): Language {
     return resolveLanguage(this.#settings?.language ?? 'system', this.#info?.systemLocale ?? navigator.language)
@@ -120,9 +128,24 @@ export class AppState {
     }
   }
 
+  /** Tracks the system's light/dark appearance (for the 'system' theme) until reset(). */
+  followSystemAppearance(): void {
+    if (this.#stopFollowingSystem) return
+    const query = window.matchMedia('(prefers-color-scheme: dark)')
+    const update = (): void => {
+      this.#systemDark = query.matches
+    }
+    update()
+    query.addEventListener('change', update)
+    this.#stopFollowingSystem = () => query.removeEventListener('change', update)
+  }
+
   reset(): void {
     this.#unsubscribe?.()
     this.#unsubscribe = null
+    this.#stopFollowingSystem?.()
+    this.#stopFollowingSystem = null
+    this.#systemDark = false
     this.#info = null
     this.#settings = null
     this.#settingError = null

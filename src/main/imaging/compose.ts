@@ -11,6 +11,7 @@ import type { OutputFormat } from '../../shared/settings'
 import type { DecodedImage } from './decode'
 import { clearTransparentPixels, decontaminateEdges } from './foreground'
 import { multiplyAlpha, subjectBox, type Box } from './mask'
+import { encodePng } from './png-encode'
 
 /** The options that shape the output (the rest of OutputOptions concerns decoding). */
 export type ComposeOptions = Pick<OutputOptions, 'format' | 'backgroundColor' | 'maskOnly' | 'cropMargin' | 'decontaminateEdges'>
@@ -25,14 +26,15 @@ export interface ComposedImage {
 }
 
 /**
- * [Note: encoder settings] PNG with adaptive row filters at zlib(-ng) level 2: on a 24 MP cutout
- * it encodes in about 60 % of level 6's time for 12 % more bytes, and encoding is the largest
- * cost after inference. Without row filters files double. Lossless WebP is several times slower
- * than PNG at any effort (effort 1 on 24 MP: ~6 s, 45 % fewer bytes than PNG); effort 1 is as
- * small as the default 4 and 30 % faster. `exact: false` (the default) lets libwebp store
- * invisible pixels however compresses best.
+ * [Note: encoder settings] PNG cutouts go through our own encoder (png-encode.ts, see
+ * [Note: fixed Up filter]): sharp's only filtering choice for PNG is "try all five filters on
+ * every row", which made PNG encoding the largest cost after inference. sharp still encodes the
+ * mask-only output (one small channel). Lossless WebP is several times slower than PNG at any
+ * effort (effort 1 on 24 MP: ~6 s, 45 % fewer bytes than PNG); effort 1 is as small as the
+ * default 4 and 30 % faster. `exact: false` (the default) lets libwebp store invisible pixels
+ * however compresses best.
  */
-const PNG_OPTIONS: PngOptions = { compressionLevel: 2, adaptiveFiltering: true }
+const MASK_PNG_OPTIONS: PngOptions = { compressionLevel: 2, adaptiveFiltering: true }
 const WEBP_OPTIONS: WebpOptions = { lossless: true, effort: 1 }
 
 /**
@@ -62,21 +64,20 @@ export async function composeCutout(image: DecodedImage, alpha: Buffer, options:
   }
 
   const transparent = options.backgroundColor === null
+  // Invisible pixels are stored black; encodePng does that itself while packing rows.
+  const clearTransparent = transparent && options.format !== 'png'
   if (options.decontaminateEdges) {
-    await decontaminateEdges(image.rgb, alpha, width, height, { clearTransparent: transparent })
-  } else if (transparent) {
+    await decontaminateEdges(image.rgb, alpha, width, height, { clearTransparent })
+  } else if (clearTransparent) {
     clearTransparentPixels(image.rgb, alpha)
   }
 
   // Painting and cropping happen on the raw buffers: sharp applies flatten() and extract()
   // before joinChannel() whatever the call order, and a second libvips pass would copy again.
   if (options.backgroundColor !== null) paintBackground(image.rgb, alpha, options.backgroundColor)
-  const raw = { width: box.width, height: box.height }
-  let pipeline: Sharp = sharp(cropRaw(image.rgb, width, 3, box), { raw: { ...raw, channels: 3 } })
-  if (options.backgroundColor === null) {
-    pipeline = pipeline.joinChannel(cropRaw(alpha, width, 1, box), { raw: { ...raw, channels: 1 } })
-  }
-  const data = await encode(pipeline, options.format)
+  const rgb = cropRaw(image.rgb, width, 3, box)
+  const keptAlpha = transparent ? cropRaw(alpha, width, 1, box) : null
+  const data = options.format === 'png' ? await encodePng(rgb, keptAlpha, box.width, box.height) : await encodeWebp(rgb, keptAlpha, box)
   return { data, format: options.format, width: box.width, height: box.height, emptyMask }
 }
 
@@ -113,5 +114,12 @@ function cropRaw(data: Buffer, width: number, channels: number, box: Box): Buffe
 }
 
 function encode(pipeline: Sharp, format: OutputFormat): Promise<Buffer> {
-  return format === 'png' ? pipeline.png(PNG_OPTIONS).toBuffer() : pipeline.webp(WEBP_OPTIONS).toBuffer()
+  return format === 'png' ? pipeline.png(MASK_PNG_OPTIONS).toBuffer() : pipeline.webp(WEBP_OPTIONS).toBuffer()
+}
+
+function encodeWebp(rgb: Buffer, alpha: Buffer | null, box: Box): Promise<Buffer> {
+  const raw = { width: box.width, height: box.height }
+  let pipeline: Sharp = sharp(rgb, { raw: { ...raw, channels: 3 } })
+  if (alpha) pipeline = pipeline.joinChannel(alpha, { raw: { ...raw, channels: 1 } })
+  return pipeline.webp(WEBP_OPTIONS).toBuffer()
 }

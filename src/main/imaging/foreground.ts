@@ -93,47 +93,82 @@ function localMeans(rgb8: Buffer, alpha8: Buffer, w: number, h: number): LocalMe
   const longEdge = Math.max(w, h)
   const wide = Math.max(2, Math.round(longEdge * WIDE_RADIUS_FRACTION))
   const narrow = Math.max(1, Math.round(longEdge * NARROW_RADIUS_FRACTION))
-  const blur = new BoxBlur(w, h)
+  const scratch = new FusionScratch(w, h)
+  const fg = new Float32Array(n * 3)
+  const bg = new Float32Array(n * 3)
 
-  // Pass 1: F = B = I.
-  const first = blurFusion(image, image, image, alpha, wide, blur, n)
-  // Pass 2: F from pass 1, B is pass 1's background mean.
-  const second = blurFusion(image, first.estimate, first.bg, alpha, narrow, blur, n)
-  return { fg: second.fg, bg: second.bg }
+  // Pass 1: F = B = I; fg receives the foreground estimate, bg the background mean.
+  blurFusion(image, image, image, alpha, wide, scratch, fg, bg, true)
+  // Pass 2: F from pass 1, B is pass 1's background mean; both updated in place to the means.
+  blurFusion(image, fg, bg, alpha, narrow, scratch, fg, bg, false)
+  return { fg, bg }
 }
 
-/** One blur-fusion step: the α-weighted local means and the resulting foreground estimate. */
+/** Buffers one blur-fusion pass needs, allocated once per image rather than per channel. */
+class FusionScratch {
+  readonly blur: BoxBlur
+  readonly sumAlpha: Float32Array
+  readonly count: Float32Array
+  readonly weightedFg: Float32Array
+  readonly weightedBg: Float32Array
+  readonly sumFg: Float32Array
+  readonly sumBg: Float32Array
+
+  constructor(w: number, h: number) {
+    const n = w * h
+    this.blur = new BoxBlur(w, h)
+    this.sumAlpha = new Float32Array(n)
+    this.count = new Float32Array(n)
+    this.weightedFg = new Float32Array(n)
+    this.weightedBg = new Float32Array(n)
+    this.sumFg = new Float32Array(n)
+    this.sumBg = new Float32Array(n)
+  }
+}
+
+/**
+ * One blur-fusion step: the α-weighted local means F̄ (or, with `estimate`, the resulting
+ * foreground estimate) into `fgOut` and B̄ into `bgOut`. The outputs may be the inputs: each
+ * channel's inputs are consumed before that channel's outputs are written.
+ */
 function blurFusion(
   image: Float32Array,
   fgIn: Float32Array,
   bgIn: Float32Array,
   alpha: Float32Array,
   radius: number,
-  blur: BoxBlur,
-  n: number,
-): { fg: Float32Array; bg: Float32Array; estimate: Float32Array } {
-  const sumAlpha = blur.sum(alpha, radius)
-  const count = blur.count(radius)
-  const fg = new Float32Array(n * 3)
-  const bg = new Float32Array(n * 3)
-  const estimate = new Float32Array(n * 3)
-  const weighted = new Float32Array(n)
+  scratch: FusionScratch,
+  fgOut: Float32Array,
+  bgOut: Float32Array,
+  estimate: boolean,
+): void {
+  const { blur, sumAlpha, count, weightedFg, weightedBg, sumFg, sumBg } = scratch
+  const n = alpha.length
+  blur.sum(alpha, radius, sumAlpha)
+  blur.count(radius, count)
   for (let c = 0; c < 3; c++) {
     const offset = c * n
-    for (let i = 0; i < n; i++) weighted[i] = fgIn[offset + i]! * alpha[i]!
-    const sumFg = blur.sum(weighted, radius)
-    for (let i = 0; i < n; i++) fg[offset + i] = sumFg[i]! / (sumAlpha[i]! + EPSILON)
-    for (let i = 0; i < n; i++) weighted[i] = bgIn[offset + i]! * (1 - alpha[i]!)
-    const sumBg = blur.sum(weighted, radius)
-    for (let i = 0; i < n; i++) bg[offset + i] = sumBg[i]! / (count[i]! - sumAlpha[i]! + EPSILON)
     for (let i = 0; i < n; i++) {
       const a = alpha[i]!
-      const f = fg[offset + i]!
-      const value = f + a * (image[offset + i]! - a * f - (1 - a) * bg[offset + i]!)
-      estimate[offset + i] = value < 0 ? 0 : value > 1 ? 1 : value
+      weightedFg[i] = fgIn[offset + i]! * a
+      weightedBg[i] = bgIn[offset + i]! * (1 - a)
+    }
+    blur.sum(weightedFg, radius, sumFg)
+    blur.sum(weightedBg, radius, sumBg)
+    // Every read of channel c's inputs happened above, so the outputs may overwrite them.
+    for (let i = 0; i < n; i++) {
+      const f = sumFg[i]! / (sumAlpha[i]! + EPSILON)
+      const b = sumBg[i]! / (count[i]! - sumAlpha[i]! + EPSILON)
+      bgOut[offset + i] = b
+      if (!estimate) {
+        fgOut[offset + i] = f
+        continue
+      }
+      const a = alpha[i]!
+      const value = f + a * (image[offset + i]! - a * f - (1 - a) * b)
+      fgOut[offset + i] = value < 0 ? 0 : value > 1 ? 1 : value
     }
   }
-  return { fg, bg, estimate }
 }
 
 /**
@@ -142,54 +177,62 @@ function blurFusion(
  * so the clipped border needs no separate normalisation.
  */
 class BoxBlur {
-  private readonly row: Float64Array
   private readonly temp: Float32Array
+  private readonly acc: Float64Array
 
   constructor(
     private readonly w: number,
     private readonly h: number,
   ) {
-    this.row = new Float64Array(Math.max(w, h) + 1)
     this.temp = new Float32Array(w * h)
+    this.acc = new Float64Array(w)
   }
 
   /** The number of pixels in each clipped window (what sum() of an all-ones image would give). */
-  count(r: number): Float32Array {
+  count(r: number, out: Float32Array): void {
     const { w, h } = this
-    const out = new Float32Array(w * h)
     const span = (i: number, size: number): number => Math.min(size - 1, i + r) - Math.max(0, i - r) + 1
     for (let y = 0; y < h; y++) {
       const rows = span(y, h)
       for (let x = 0; x < w; x++) out[y * w + x] = rows * span(x, w)
     }
-    return out
   }
 
-  sum(src: Float32Array, r: number): Float32Array {
-    const { w, h, temp, row } = this
-    const out = new Float32Array(w * h)
-    // Horizontal: prefix sums per row.
+  sum(src: Float32Array, r: number, out: Float32Array): void {
+    const { w, h, temp, acc } = this
+    // Horizontal: a sliding window along each row (add the pixel entering, drop the one leaving).
     for (let y = 0; y < h; y++) {
       const base = y * w
-      row[0] = 0
-      for (let x = 0; x < w; x++) row[x + 1] = row[x]! + src[base + x]!
+      let sum = 0
+      for (let x = 0; x < r && x < w; x++) sum += src[base + x]!
       for (let x = 0; x < w; x++) {
-        const lo = x - r < 0 ? 0 : x - r
-        const hi = x + r + 1 > w ? w : x + r + 1
-        temp[base + x] = row[hi]! - row[lo]!
+        if (x + r < w) sum += src[base + x + r]!
+        if (x - r - 1 >= 0) sum -= src[base + x - r - 1]!
+        temp[base + x] = sum
       }
     }
-    // Vertical: prefix sums per column.
-    for (let x = 0; x < w; x++) {
-      row[0] = 0
-      for (let y = 0; y < h; y++) row[y + 1] = row[y]! + temp[y * w + x]!
-      for (let y = 0; y < h; y++) {
-        const lo = y - r < 0 ? 0 : y - r
-        const hi = y + r + 1 > h ? h : y + r + 1
-        out[y * w + x] = row[hi]! - row[lo]!
-      }
+    // Vertical: the same with whole rows, so memory is read row by row rather than down columns.
+    acc.fill(0)
+    for (let y = 0; y < r && y < h; y++) {
+      const base = y * w
+      for (let x = 0; x < w; x++) acc[x] = acc[x]! + temp[base + x]!
     }
-    return out
+    for (let y = 0; y < h; y++) {
+      const entering = (y + r) * w
+      const leaving = (y - r - 1) * w
+      const base = y * w
+      if (y + r < h && leaving >= 0) {
+        for (let x = 0; x < w; x++) {
+          const value = acc[x]! + temp[entering + x]! - temp[leaving + x]!
+          acc[x] = value
+          out[base + x] = value
+        }
+        continue
+      }
+      if (y + r < h) for (let x = 0; x < w; x++) acc[x] = acc[x]! + temp[entering + x]!
+      if (leaving >= 0) for (let x = 0; x < w; x++) acc[x] = acc[x]! - temp[leaving + x]!
+      for (let x = 0; x < w; x++) out[base + x] = acc[x]!
+    }
   }
 }
 
@@ -204,8 +247,28 @@ function applyAtFullResolution(
   clearTransparent: boolean,
 ): void {
   const n = ww * wh
-  const { fg, bg } = means
-  // Bilinear sampling positions on the work grid (pixel centres aligned), per column and row.
+  // F̄ and B̄ interleaved per grid point (fr, fg, fb, br, bg, bb), so a sample reads one run,
+  // and scaled to 0-255 like the pixels they are blended with.
+  const grid = new Float32Array(n * 6)
+  for (let i = 0, o = 0; i < n; i++, o += 6) {
+    grid[o] = means.fg[i]! * 255
+    grid[o + 1] = means.fg[n + i]! * 255
+    grid[o + 2] = means.fg[2 * n + i]! * 255
+    grid[o + 3] = means.bg[i]! * 255
+    grid[o + 4] = means.bg[n + i]! * 255
+    grid[o + 5] = means.bg[2 * n + i]! * 255
+  }
+  // F = F̄ + α(I − αF̄ − (1−α)B̄) = (1−α²)F̄ + αI − α(1−α)B̄: three factors per alpha value.
+  const keepFg = new Float32Array(256)
+  const keepImage = new Float32Array(256)
+  const dropBg = new Float32Array(256)
+  for (let v = 0; v < 256; v++) {
+    const a = v / 255
+    keepFg[v] = 1 - a * a
+    keepImage[v] = a
+    dropBg[v] = a * (1 - a)
+  }
+  // Bilinear sampling positions on the work grid (pixel centres aligned), per column.
   const sx = ww / width
   const sy = wh / height
   const col0 = new Int32Array(width)
@@ -218,15 +281,39 @@ function applyAtFullResolution(
     col1[x] = x0 + 1 < ww ? x0 + 1 : x0
     colT[x] = fx - x0
   }
+  // [Note: separable sampling] A grid row interpolated across the full width serves the ~10
+  // full-resolution rows between two grid rows, so each edge pixel only blends two cached rows
+  // instead of reading and weighting four grid points per channel.
+  let upper = new Float32Array(width * 6)
+  let lower = new Float32Array(width * 6)
+  let upperRow = -1
+  let lowerRow = -1
+  const interpolateRow = (gridRow: number, into: Float32Array): void => {
+    const base = gridRow * ww * 6
+    for (let x = 0, o = 0; x < width; x++, o += 6) {
+      const a = base + col0[x]! * 6
+      const b = base + col1[x]! * 6
+      const t = colT[x]!
+      for (let c = 0; c < 6; c++) into[o + c] = grid[a + c]! + t * (grid[b + c]! - grid[a + c]!)
+    }
+  }
+
+  // Four alpha bytes at a time where the buffer allows: most of a photo is fully opaque or
+  // fully transparent, and skipping those runs word by word is most of this loop's saving.
+  const words = alpha.byteOffset % 4 === 0 ? new Uint32Array(alpha.buffer, alpha.byteOffset, alpha.length >> 2) : null
   for (let y = 0; y < height; y++) {
     const rowBase = y * width
-    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), wh - 1)
-    const y0 = Math.floor(fy)
-    const r0 = y0 * ww
-    const r1 = (y0 + 1 < wh ? y0 + 1 : y0) * ww
-    const dy = fy - y0
+    let sampled = false
+    let dy = 0
     for (let x = 0; x < width; x++) {
       const i = rowBase + x
+      if (words !== null && (i & 3) === 0 && x + 4 <= width) {
+        const word = words[i >> 2]!
+        if (word === 0xffffffff || (word === 0 && !clearTransparent)) {
+          x += 3
+          continue
+        }
+      }
       const a8 = alpha[i]!
       if (a8 === 255) continue
       const k = i * 3
@@ -238,22 +325,47 @@ function applyAtFullResolution(
         }
         continue
       }
-      const a = a8 / 255
-      const dx = colT[x]!
-      const w11 = dx * dy
-      const w10 = dy - w11
-      const w01 = dx - w11
-      const w00 = 1 - dx - dy + w11
-      const p00 = r0 + col0[x]!
-      const p01 = r0 + col1[x]!
-      const p10 = r1 + col0[x]!
-      const p11 = r1 + col1[x]!
-      for (let c = 0, o = 0; c < 3; c++, o += n) {
-        const f = fg[o + p00]! * w00 + fg[o + p01]! * w01 + fg[o + p10]! * w10 + fg[o + p11]! * w11
-        const b = bg[o + p00]! * w00 + bg[o + p01]! * w01 + bg[o + p10]! * w10 + bg[o + p11]! * w11
-        const value = f + a * (rgb[k + c]! / 255 - a * f - (1 - a) * b)
-        rgb[k + c] = value <= 0 ? 0 : value >= 1 ? 255 : (value * 255 + 0.5) | 0
+      if (!sampled) {
+        // The first edge pixel of this row: make sure the two grid rows around it are cached.
+        sampled = true
+        const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), wh - 1)
+        const y0 = Math.floor(fy)
+        const y1 = y0 + 1 < wh ? y0 + 1 : y0
+        dy = fy - y0
+        if (upperRow !== y0) {
+          if (lowerRow === y0) {
+            const swap = upper
+            upper = lower
+            lower = swap
+            upperRow = y0
+            lowerRow = -1
+          } else {
+            interpolateRow(y0, upper)
+            upperRow = y0
+          }
+        }
+        if (lowerRow !== y1) {
+          interpolateRow(y1, lower)
+          lowerRow = y1
+        }
       }
+      const kf = keepFg[a8]!
+      const ki = keepImage[a8]!
+      const db = dropBg[a8]!
+      const o = x * 6
+      // Unrolled over the three channels: this is the innermost loop of the whole stage.
+      const u0 = upper[o]!
+      const u1 = upper[o + 1]!
+      const u2 = upper[o + 2]!
+      const u3 = upper[o + 3]!
+      const u4 = upper[o + 4]!
+      const u5 = upper[o + 5]!
+      const r = kf * (u0 + dy * (lower[o]! - u0)) + ki * rgb[k]! - db * (u3 + dy * (lower[o + 3]! - u3))
+      const g = kf * (u1 + dy * (lower[o + 1]! - u1)) + ki * rgb[k + 1]! - db * (u4 + dy * (lower[o + 4]! - u4))
+      const b = kf * (u2 + dy * (lower[o + 2]! - u2)) + ki * rgb[k + 2]! - db * (u5 + dy * (lower[o + 5]! - u5))
+      rgb[k] = r <= 0 ? 0 : r >= 255 ? 255 : (r + 0.5) | 0
+      rgb[k + 1] = g <= 0 ? 0 : g >= 255 ? 255 : (g + 0.5) | 0
+      rgb[k + 2] = b <= 0 ? 0 : b >= 255 ? 255 : (b + 0.5) | 0
     }
   }
 }

@@ -1,3 +1,5 @@
+import fs from 'node:fs'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CONTENT_SECURITY_POLICY, decideNavigation, isSameAppPage } from '../../src/main/window-policy'
 
@@ -23,5 +25,17 @@ describe('window policy', () => {
     expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'")
     expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-eval')
     expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-inline')
+  })
+
+  it('is the same policy as the <meta> tag the built page carries (frame-ancestors only works as a header)', () => {
+    const html = fs.readFileSync(path.resolve(import.meta.dirname, '../../src/renderer/index.html'), 'utf8')
+    const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1]
+    const directives = (policy: string): string[] =>
+      policy
+        .split(';')
+        .map((directive) => directive.trim())
+        .filter((directive) => directive !== '' && !directive.startsWith('frame-ancestors'))
+    expect(meta).toBeDefined()
+    expect(directives(meta!)).toEqual(directives(CONTENT_SECURITY_POLICY))
   })
 })

@@ -204,7 +204,7 @@ export const en = {
     engineLocal: 'On this computer',
     engineAipic: 'aipic cloud',
     localModel: 'Model',
-    localModelHint: 'Medium is the most accurate; small is faster on slow computers.',
+    localModelHint: 'Medium is the most accurate (and, on most computers, also the faster); small needs less memory.',
     modelMedium: 'ISNet medium (best)',
     modelSmall: 'ISNet small (fast)',
     modelCustom: 'Custom ONNX model',

@@ -197,7 +197,7 @@ export const zhCN: Dictionary = {
     engineLocal: '本机处理',
     engineAipic: 'aipic 云端',
     localModel: '模型',
-    localModelHint: '中型最准确；小型在较慢的电脑上更快。',
+    localModelHint: '中型最准确（在多数电脑上也更快）；小型占用内存更少。',
     modelMedium: 'ISNet 中型（最佳）',
     modelSmall: 'ISNet 小型（快速）',
     modelCustom: '自定义 ONNX 模型',

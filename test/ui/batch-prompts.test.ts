@@ -6,26 +6,21 @@
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../helpers/app-services'
 import { writePhoto } from '../helpers/images'
-import { closeUiBrowser, openUi, type UiHarness } from '../helpers/ui-harness'
+import { openUi, type UiHarness } from '../helpers/ui-harness'
 import { createTestEngine } from '../main/batch/helpers/sharp-test-engine'
-import { connectUi, dropOnWindow, queueRows } from './ui-helpers'
+import { closeAfterEachUiTest, connectUi, dropOnWindow, queueRows } from './ui-helpers'
 
 describe('batch questions', { timeout: 300_000 }, () => {
   let app: TestApp | undefined
   let ui: UiHarness | undefined
   let workDir: string | undefined
-  afterEach(async () => {
-    await ui?.close()
-    await app?.cleanup()
-    if (workDir) await fs.rm(workDir, { recursive: true, force: true })
-    ui = undefined
-    app = undefined
-    workDir = undefined
-  })
-  afterAll(closeUiBrowser)
+  closeAfterEachUiTest(
+    () => ({ app, ui, workDir }),
+    () => (app = ui = workDir = undefined),
+  )
 
   it('asks before spending more credits than are left, and does nothing when declined', async () => {
     workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'koutu-ui-cost-'))

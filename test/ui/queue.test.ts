@@ -9,11 +9,11 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import sharp from 'sharp'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../helpers/app-services'
 import { writePhoto } from '../helpers/images'
-import { closeUiBrowser, openUi, type UiHarness } from '../helpers/ui-harness'
-import { connectUi, dropOnWindow, queueRows, saveScreenshot } from './ui-helpers'
+import { openUi, type UiHarness } from '../helpers/ui-harness'
+import { closeAfterEachUiTest, connectUi, dropOnWindow, queueRows, saveScreenshot } from './ui-helpers'
 
 /** The model runs on a shared 2-core machine: waits for files to be processed are generous. */
 const SLOW = 180_000
@@ -22,15 +22,10 @@ describe('the queue screen', { timeout: 400_000 }, () => {
   let app: TestApp | undefined
   let ui: UiHarness | undefined
   let workDir: string | undefined
-  afterEach(async () => {
-    await ui?.close()
-    await app?.cleanup()
-    if (workDir) await fs.rm(workDir, { recursive: true, force: true })
-    ui = undefined
-    app = undefined
-    workDir = undefined
-  })
-  afterAll(closeUiBrowser)
+  closeAfterEachUiTest(
+    () => ({ app, ui, workDir }),
+    () => (app = ui = workDir = undefined),
+  )
 
   it('turns a dropped folder into cutouts, lists them, explains a failure and retries it once fixed', async () => {
     workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'koutu-ui-queue-'))

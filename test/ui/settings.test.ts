@@ -7,24 +7,19 @@
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../helpers/app-services'
-import { closeUiBrowser, openUi, type UiHarness } from '../helpers/ui-harness'
-import { connectUi, saveScreenshot } from './ui-helpers'
+import { openUi, type UiHarness } from '../helpers/ui-harness'
+import { closeAfterEachUiTest, connectUi, saveScreenshot } from './ui-helpers'
 
 describe('settings and language', () => {
   let app: TestApp | undefined
   let ui: UiHarness | undefined
   let workDir: string | undefined
-  afterEach(async () => {
-    await ui?.close()
-    await app?.cleanup()
-    if (workDir) await fs.rm(workDir, { recursive: true, force: true })
-    ui = undefined
-    app = undefined
-    workDir = undefined
-  })
-  afterAll(closeUiBrowser)
+  closeAfterEachUiTest(
+    () => ({ app, ui, workDir }),
+    () => (app = ui = workDir = undefined),
+  )
 
   it('saves each setting at once, explains a refused value, and keeps them across a reload and a restart', async () => {
     workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'koutu-ui-settings-'))

@@ -7,9 +7,9 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Page } from 'playwright-core'
 import sharp from 'sharp'
-import { expect } from 'vitest'
+import { afterAll, afterEach, expect } from 'vitest'
 import type { TestApp } from '../helpers/app-services'
-import type { UiHarness } from '../helpers/ui-harness'
+import { closeUiBrowser, type UiHarness } from '../helpers/ui-harness'
 
 export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, '../../docs/screenshots')
 
@@ -55,4 +55,26 @@ export async function queueRows(page: Page): Promise<Array<{ name: string; statu
       reason: row.querySelector('[data-testid=item-reason]')?.textContent ?? '',
     })),
   )
+}
+
+/** What one UI test opens: the app's services, its page, and a scratch folder. */
+export interface UiTestParts {
+  app?: TestApp | undefined
+  ui?: UiHarness | undefined
+  workDir?: string | undefined
+}
+
+/**
+ * Closes what each test opened (page, services, scratch folder) after it, then `forget`s them,
+ * and the shared browser after the file. Call inside describe().
+ */
+export function closeAfterEachUiTest(current: () => UiTestParts, forget: () => void): void {
+  afterEach(async () => {
+    const { app, ui, workDir } = current()
+    await ui?.close()
+    await app?.cleanup()
+    if (workDir) await fs.rm(workDir, { recursive: true, force: true })
+    forget()
+  })
+  afterAll(closeUiBrowser)
 }

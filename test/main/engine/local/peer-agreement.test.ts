@@ -4,39 +4,22 @@
  * shares nothing with it but the weights, so matching masks (median IoU >= 0.95) show that our
  * resize, normalisation, output handling and mask upscaling are right.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFile } from 'node:fs/promises'
 import { removeBackground } from '@imgly/background-removal-node'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadVerifiedModel, resolveModel } from '../../../../src/main/engine/local/model'
-import { CutoutPipeline } from '../../../../src/main/engine/local/pipeline'
-import { createMaskSession, type MaskSession } from '../../../../src/main/engine/local/session'
+import { describe, expect, it } from 'vitest'
+import { useInProcessPipeline } from './in-process-pipeline'
 import { alphaOf, maskIoU, median, writePhoto, type PhotoName } from '../../../helpers/images'
 
 const PHOTOS: PhotoName[] = ['chelsea', 'coffee', 'astronaut']
 
-let dir: string
-let session: MaskSession
-let pipeline: CutoutPipeline
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'koutu-peer-'))
-  const model = await resolveModel('isnet-medium', null)
-  session = await createMaskSession(await loadVerifiedModel(model), model.spec, { threads: 2 })
-  pipeline = new CutoutPipeline(session)
-})
-afterAll(async () => {
-  await session?.release()
-  await rm(dir, { recursive: true, force: true })
-})
+const run = useInProcessPipeline('koutu-peer-')
 
 describe('agreement with @imgly/background-removal-node', () => {
   it('produces the same masks on upright photos (median IoU >= 0.95)', async () => {
     const ious: number[] = []
     for (const [index, name] of PHOTOS.entries()) {
-      const path = await writePhoto(dir, `${name}.jpg`, name, { quality: 92 })
-      const ours = await pipeline.process(index, path, {
+      const path = await writePhoto(run.dir, `${name}.jpg`, name, { quality: 92 })
+      const ours = await run.pipeline.process(index, path, {
         format: 'png',
         backgroundColor: null,
         maskOnly: false,

@@ -4,14 +4,11 @@
  * measured here (see docs/local-engine.md), so a broken pre- or post-processing step (wrong
  * normalisation, channel order, orientation, resize filter) fails the test.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadVerifiedModel, resolveModel } from '../../../../src/main/engine/local/model'
-import { CutoutPipeline } from '../../../../src/main/engine/local/pipeline'
-import { createMaskSession, type MaskSession } from '../../../../src/main/engine/local/session'
+import { describe, expect, it } from 'vitest'
+import { useInProcessPipeline } from './in-process-pipeline'
 import type { OutputOptions } from '../../../../src/main/engine/types'
 import { makeComposite, maskIoU, meanAbsoluteAlphaError, type CompositeOptions } from '../../../helpers/images'
 
@@ -37,20 +34,7 @@ const maskOptions: OutputOptions = {
   maxMegapixels: 100,
 }
 
-let dir: string
-let session: MaskSession
-let pipeline: CutoutPipeline
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'koutu-quality-'))
-  const model = await resolveModel('isnet-medium', null)
-  session = await createMaskSession(await loadVerifiedModel(model), model.spec, { threads: 2 })
-  pipeline = new CutoutPipeline(session)
-})
-afterAll(async () => {
-  await session?.release()
-  await rm(dir, { recursive: true, force: true })
-})
+const run = useInProcessPipeline('koutu-quality-')
 
 describe('ISNet medium on composites with known alpha', () => {
   it('holds mean IoU and mean absolute alpha error within the derived thresholds', async () => {
@@ -58,9 +42,9 @@ describe('ISNet medium on composites with known alpha', () => {
     const errors: number[] = []
     for (const [index, testCase] of CASES.entries()) {
       const composite = await makeComposite({ ...testCase, width: 800, height: 600 })
-      const path = join(dir, `composite-${index}.png`)
+      const path = join(run.dir, `composite-${index}.png`)
       await writeFile(path, composite.file)
-      const result = await pipeline.process(index, path, maskOptions)
+      const result = await run.pipeline.process(index, path, maskOptions)
       const mask = await sharp(result.data).extractChannel(0).raw().toBuffer()
       ious.push(maskIoU(mask, composite.alpha))
       errors.push(meanAbsoluteAlphaError(mask, composite.alpha))

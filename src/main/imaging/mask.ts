@@ -5,9 +5,12 @@
 import sharp from 'sharp'
 
 /**
- * Scale a mask to `width` x `height` with a high-quality filter (Mitchell: smooth edges without
- * the ringing that Lanczos leaves around a hard 0-to-255 step). The mask need not have the
+ * Scale a mask to `width` x `height` with a high-quality filter. The mask need not have the
  * original's aspect ratio: models see a squashed square, so it is stretched back.
+ *
+ * Upsizing (the usual case: a 1024² model mask onto a photo of many megapixels) is done here by
+ * upsizeMask; an axis that shrinks (small photos) first goes through libvips' reduce, whose
+ * Mitchell kernel low-passes properly, and is then left alone by upsizeMask.
  */
 export async function resizeMask(
   mask: Uint8Array,
@@ -17,12 +20,161 @@ export async function resizeMask(
   height: number,
 ): Promise<Buffer> {
   if (maskWidth === width && maskHeight === height) return Buffer.from(mask)
-  return sharp(mask, { raw: { width: maskWidth, height: maskHeight, channels: 1 } })
-    .resize(width, height, { fit: 'fill', kernel: 'mitchell' })
+  if (width >= maskWidth && height >= maskHeight) return upsizeMask(mask, maskWidth, maskHeight, width, height)
+  const reducedWidth = Math.min(width, maskWidth)
+  const reducedHeight = Math.min(height, maskHeight)
+  const reduced = await sharp(mask, { raw: { width: maskWidth, height: maskHeight, channels: 1 } })
+    .resize(reducedWidth, reducedHeight, { fit: 'fill', kernel: 'mitchell' })
     // One-band raw input is treated as sRGB on output unless told otherwise.
     .toColourspace('b-w')
     .raw()
     .toBuffer()
+  return upsizeMask(reduced, reducedWidth, reducedHeight, width, height)
+}
+
+/**
+ * [Note: mask upsizing] Bicubic (Catmull-Rom) interpolation in libvips' fixed-point arithmetic:
+ * 12-bit weights truncated from the same coefficient formula, sub-pixel positions rounded to
+ * 1/64, each of the four row sums rounded before the column sum, the result clipped to 0-255.
+ * This is exactly what sharp's `resize` computes when it enlarges (libvips upsizes with its
+ * "bicubic" interpolator whatever the kernel), except for one deliberate difference: libvips up
+ * to 8.18 samples half an input pixel off centre (fixed upstream in libvips#4909, March 2026),
+ * which shifts the mask up and left by up to half a mask pixel (several photo pixels) against the
+ * subject; here output pixel x samples the mask at (x + 0.5) / scale - 0.5, centre on centre. The
+ * test pins both: with libvips' old offset the result is byte-identical to sharp's.
+ *
+ * Why not libvips: its affine path evaluates all 16 taps for every output pixel; done
+ * separately (1024 rows across, then every output row down, from a four-row ring) and skipping
+ * the flat runs that make up most of a mask, the same result costs about a third of the CPU,
+ * and on two cores every millisecond outside inference slows the whole batch.
+ */
+export function upsizeMask(
+  mask: Uint8Array,
+  maskWidth: number,
+  maskHeight: number,
+  width: number,
+  height: number,
+  options: { legacyOffset?: boolean } = {},
+): Buffer {
+  if (width < maskWidth || height < maskHeight) throw new Error('upsizeMask only enlarges')
+  const out = Buffer.allocUnsafe(width * height)
+  const columns = sampling(width, maskWidth, options.legacyOffset === true)
+  const rows = sampling(height, maskHeight, options.legacyOffset === true)
+  // Rows of the horizontal pass, computed once each as output rows first need them. Values may
+  // overshoot 0-255 (Catmull-Rom rings slightly), as in libvips, so they are kept as int16.
+  const ring = [new Int16Array(width), new Int16Array(width), new Int16Array(width), new Int16Array(width)]
+  const ringRow = [-1, -1, -1, -1]
+  const across = (row: number): Int16Array => {
+    const slot = row & 3
+    const buffer = ring[slot]!
+    if (ringRow[slot] !== row) {
+      upsizeRow(mask, row * maskWidth, maskWidth, columns, buffer)
+      ringRow[slot] = row
+    }
+    return buffer
+  }
+  const last = maskHeight - 1
+  for (let y = 0, t = 0; y < height; y++, t += 4) {
+    const base = rows.base[y]!
+    const r0 = across(clamp(base - 1, last))
+    const r1 = across(clamp(base, last))
+    const r2 = across(clamp(base + 1, last))
+    const r3 = across(clamp(base + 2, last))
+    const w0 = rows.weights[t]!
+    const w1 = rows.weights[t + 1]!
+    const w2 = rows.weights[t + 2]!
+    const w3 = rows.weights[t + 3]!
+    const offset = y * width
+    for (let x = 0; x < width; x++) {
+      const value = (w0 * r0[x]! + w1 * r1[x]! + w2 * r2[x]! + w3 * r3[x]! + ROUND) >> WEIGHT_BITS
+      out[offset + x] = value < 0 ? 0 : value > 255 ? 255 : value
+    }
+  }
+  return out
+}
+
+/** libvips' VIPS_INTERPOLATE_SHIFT and VIPS_TRANSFORM_SCALE. */
+const WEIGHT_BITS = 12
+const ROUND = 1 << (WEIGHT_BITS - 1)
+const SUBPIXELS = 64
+
+/** Catmull-Rom weights of the four taps at each sub-pixel position 0/64 ... 64/64. */
+const CATMULL_ROM = (() => {
+  const table = new Int32Array((SUBPIXELS + 1) * 4)
+  for (let i = 0; i <= SUBPIXELS; i++) {
+    const x = i / SUBPIXELS
+    const a = 1 - x
+    const b = -0.5 * x
+    const ab = a * b
+    const first = a * ab
+    const fourth = x * ab
+    const d = fourth - first
+    const weights = [first, a - first + d, x - fourth - d, fourth]
+    // Truncated towards zero like libvips' int conversion, so the sums match its to the unit.
+    for (let k = 0; k < 4; k++) table[i * 4 + k] = Math.trunc(weights[k]! * (1 << WEIGHT_BITS))
+  }
+  return table
+})()
+
+/** For each output pixel along one axis: the mask pixel left of (or at) it and four tap weights. */
+interface Sampling {
+  base: Int32Array
+  weights: Int32Array
+  /** Output pixels [starts[k], starts[k + 1]) share the base base[0] + k. */
+  starts: Int32Array
+}
+
+function sampling(outSize: number, inSize: number, legacyOffset: boolean): Sampling {
+  const base = new Int32Array(outSize)
+  const weights = new Int32Array(outSize * 4)
+  const step = inSize / outSize
+  const offset = legacyOffset ? 0.5 : 0.5 * (1 - step)
+  for (let o = 0; o < outSize; o++) {
+    // Shifted by +2 as libvips' embedded input is, so truncation is a floor and the fraction is
+    // quantised exactly as there.
+    const position = o * step - offset + 2
+    const subpixel = ((Math.trunc(position * SUBPIXELS * 2) & (SUBPIXELS * 2 - 1)) + 1) >> 1
+    base[o] = Math.trunc(position) - 2
+    weights.set(CATMULL_ROM.subarray(subpixel * 4, subpixel * 4 + 4), o * 4)
+  }
+  const first = base[0]!
+  const starts = new Int32Array(base[outSize - 1]! - first + 2)
+  for (let k = 0, o = 0; k < starts.length; k++) {
+    while (o < outSize && base[o]! < first + k) o++
+    starts[k] = o
+  }
+  return { base, weights, starts }
+}
+
+/**
+ * One mask row across: output pixels sharing a base share their four taps, so each run loads
+ * them once, and a run over a flat stretch (all four taps equal: weights sum to 1) is a fill.
+ */
+function upsizeRow(mask: Uint8Array, offset: number, maskWidth: number, columns: Sampling, out: Int16Array): void {
+  const { base, weights, starts } = columns
+  const last = maskWidth - 1
+  const first = base[0]!
+  for (let k = 0; k + 1 < starts.length; k++) {
+    const x0 = starts[k]!
+    const x1 = starts[k + 1]!
+    if (x0 === x1) continue
+    const b = first + k
+    const m0 = mask[offset + clamp(b - 1, last)]!
+    const m1 = mask[offset + clamp(b, last)]!
+    const m2 = mask[offset + clamp(b + 1, last)]!
+    const m3 = mask[offset + clamp(b + 2, last)]!
+    if (m0 === m1 && m1 === m2 && m2 === m3) {
+      for (let x = x0; x < x1; x++) out[x] = m0
+      continue
+    }
+    for (let x = x0, t = x0 * 4; x < x1; x++, t += 4) {
+      out[x] = (weights[t]! * m0 + weights[t + 1]! * m1 + weights[t + 2]! * m2 + weights[t + 3]! * m3 + ROUND) >> WEIGHT_BITS
+    }
+  }
+}
+
+function clamp(index: number, last: number): number {
+  return index < 0 ? 0 : index > last ? last : index
 }
 
 /** A rectangle in pixels. */

@@ -10,7 +10,9 @@
  * pixels), so we compute both passes at a work resolution of at most WORK_LONG_EDGE pixels and
  * only evaluate the final formula at full resolution, and only where 0 < α < 255 (the edge band,
  * typically a few per cent of a photo). A 24 MP photo then costs little more than a 0.3 MP one,
- * which keeps this stage cheap beside inference on a 2-core machine.
+ * which keeps this stage cheap beside inference on a 2-core machine. When the caller has the same
+ * picture and alpha at a lower resolution anyway (the local engine's model input and mask), the
+ * work grid is scaled from those instead of from the full-resolution buffers.
  */
 import sharp from 'sharp'
 
@@ -20,6 +22,51 @@ const WORK_LONG_EDGE = 640
 const WIDE_RADIUS_FRACTION = 0.045
 const NARROW_RADIUS_FRACTION = 0.003
 const EPSILON = 1e-5
+/** Float planes of the work grid's size that one photo needs (see FloatSlab). */
+const PLANES_PER_PHOTO = 23
+
+/**
+ * [Note: reused work buffers] The work grid needs 23 float planes per photo (~25 MB at 640 px).
+ * Allocated afresh for every photo they made V8 run a full collection about once per photo (its
+ * heuristic for external memory), so one slab, grown to the largest grid seen, is carved up
+ * again for each photo. Nothing carved from it outlives the synchronous part of one
+ * decontaminateEdges call (localMeans, then applyAtFullResolution, with no await between).
+ */
+class FloatSlab {
+  private buffer = new Float32Array(0)
+  private used = 0
+
+  begin(total: number): void {
+    if (this.buffer.length < total) this.buffer = new Float32Array(total)
+    this.used = 0
+  }
+
+  take(length: number): Float32Array {
+    if (this.used + length > this.buffer.length) throw new Error('FloatSlab: more taken than begun')
+    const view = this.buffer.subarray(this.used, this.used + length)
+    this.used += length
+    return view
+  }
+}
+
+const slab = new FloatSlab()
+
+/** The image and its alpha at a lower resolution (any aspect ratio: they are stretched back). */
+export interface LowResolutionView {
+  /** width * height * 3 bytes, RGB interleaved. */
+  rgb: Uint8Array
+  /** width * height bytes. */
+  alpha: Uint8Array
+  width: number
+  height: number
+}
+
+export interface DecontaminateOptions {
+  /** Set fully transparent pixels to black. */
+  clearTransparent: boolean
+  /** The same picture and alpha at lower resolution, to build the work grid from cheaply. */
+  lowResolution?: LowResolutionView
+}
 
 /**
  * Replace the colour of every partly transparent pixel of `rgb` (in place) by its estimated
@@ -31,7 +78,7 @@ export async function decontaminateEdges(
   alpha: Uint8Array,
   width: number,
   height: number,
-  options: { clearTransparent: boolean } = { clearTransparent: true },
+  options: DecontaminateOptions = { clearTransparent: true },
 ): Promise<void> {
   if (!hasEdgeBand(alpha)) {
     if (options.clearTransparent) clearTransparentPixels(rgb, alpha)
@@ -40,10 +87,15 @@ export async function decontaminateEdges(
   const scale = Math.min(1, WORK_LONG_EDGE / Math.max(width, height))
   const ww = Math.max(1, Math.round(width * scale))
   const wh = Math.max(1, Math.round(height * scale))
+  // Shrinking a 1024² view costs a fraction of shrinking a 24 MP photo; a view smaller than the
+  // grid would blur it, so then the full-resolution buffers are used.
+  const view = options.lowResolution
+  const source = view && view.width >= ww && view.height >= wh ? view : { rgb, alpha, width, height }
   const [smallRgb, smallAlpha] = await Promise.all([
-    scale === 1 ? rgb : resizeRaw(rgb, width, height, 3, ww, wh),
-    scale === 1 ? Buffer.from(alpha.buffer, alpha.byteOffset, alpha.byteLength) : resizeRaw(alpha, width, height, 1, ww, wh),
+    scale === 1 ? rgb : resizeRaw(source.rgb, source.width, source.height, 3, ww, wh),
+    scale === 1 ? Buffer.from(alpha.buffer, alpha.byteOffset, alpha.byteLength) : resizeRaw(source.alpha, source.width, source.height, 1, ww, wh),
   ])
+  slab.begin(PLANES_PER_PHOTO * ww * wh)
   const means = localMeans(smallRgb, smallAlpha, ww, wh)
   applyAtFullResolution(rgb, alpha, width, height, means, ww, wh, options.clearTransparent)
 }
@@ -82,8 +134,8 @@ interface LocalMeans {
 
 function localMeans(rgb8: Buffer, alpha8: Buffer, w: number, h: number): LocalMeans {
   const n = w * h
-  const image = new Float32Array(n * 3)
-  const alpha = new Float32Array(n)
+  const image = slab.take(n * 3)
+  const alpha = slab.take(n)
   for (let i = 0, k = 0; i < n; i++, k += 3) {
     image[i] = rgb8[k]! / 255
     image[n + i] = rgb8[k + 1]! / 255
@@ -94,8 +146,8 @@ function localMeans(rgb8: Buffer, alpha8: Buffer, w: number, h: number): LocalMe
   const wide = Math.max(2, Math.round(longEdge * WIDE_RADIUS_FRACTION))
   const narrow = Math.max(1, Math.round(longEdge * NARROW_RADIUS_FRACTION))
   const scratch = new FusionScratch(w, h)
-  const fg = new Float32Array(n * 3)
-  const bg = new Float32Array(n * 3)
+  const fg = slab.take(n * 3)
+  const bg = slab.take(n * 3)
 
   // Pass 1: F = B = I; fg receives the foreground estimate, bg the background mean.
   blurFusion(image, image, image, alpha, wide, scratch, fg, bg, true)
@@ -104,7 +156,7 @@ function localMeans(rgb8: Buffer, alpha8: Buffer, w: number, h: number): LocalMe
   return { fg, bg }
 }
 
-/** Buffers one blur-fusion pass needs, allocated once per image rather than per channel. */
+/** Buffers one blur-fusion pass needs, taken from the slab once per image rather than per channel. */
 class FusionScratch {
   readonly blur: BoxBlur
   readonly sumAlpha: Float32Array
@@ -117,12 +169,12 @@ class FusionScratch {
   constructor(w: number, h: number) {
     const n = w * h
     this.blur = new BoxBlur(w, h)
-    this.sumAlpha = new Float32Array(n)
-    this.count = new Float32Array(n)
-    this.weightedFg = new Float32Array(n)
-    this.weightedBg = new Float32Array(n)
-    this.sumFg = new Float32Array(n)
-    this.sumBg = new Float32Array(n)
+    this.sumAlpha = slab.take(n)
+    this.count = slab.take(n)
+    this.weightedFg = slab.take(n)
+    this.weightedBg = slab.take(n)
+    this.sumFg = slab.take(n)
+    this.sumBg = slab.take(n)
   }
 }
 
@@ -184,7 +236,7 @@ class BoxBlur {
     private readonly w: number,
     private readonly h: number,
   ) {
-    this.temp = new Float32Array(w * h)
+    this.temp = slab.take(w * h)
     this.acc = new Float64Array(w)
   }
 
@@ -200,14 +252,26 @@ class BoxBlur {
 
   sum(src: Float32Array, r: number, out: Float32Array): void {
     const { w, h, temp, acc } = this
-    // Horizontal: a sliding window along each row (add the pixel entering, drop the one leaving).
+    // Horizontal: a sliding window along each row (add the pixel entering, drop the one leaving),
+    // in three stretches so the middle one, most of the row, has no bounds tests.
+    const grown = Math.min(w, r + 1)
+    const slideEnd = Math.max(grown, w - r)
     for (let y = 0; y < h; y++) {
       const base = y * w
       let sum = 0
       for (let x = 0; x < r && x < w; x++) sum += src[base + x]!
-      for (let x = 0; x < w; x++) {
+      let x = 0
+      for (; x < grown; x++) {
         if (x + r < w) sum += src[base + x + r]!
-        if (x - r - 1 >= 0) sum -= src[base + x - r - 1]!
+        temp[base + x] = sum
+      }
+      for (; x < slideEnd; x++) {
+        sum += src[base + x + r]!
+        sum -= src[base + x - r - 1]!
+        temp[base + x] = sum
+      }
+      for (; x < w; x++) {
+        sum -= src[base + x - r - 1]!
         temp[base + x] = sum
       }
     }
@@ -249,7 +313,7 @@ function applyAtFullResolution(
   const n = ww * wh
   // F̄ and B̄ interleaved per grid point (fr, fg, fb, br, bg, bb), so a sample reads one run,
   // and scaled to 0-255 like the pixels they are blended with.
-  const grid = new Float32Array(n * 6)
+  const grid = slab.take(n * 6)
   for (let i = 0, o = 0; i < n; i++, o += 6) {
     grid[o] = means.fg[i]! * 255
     grid[o + 1] = means.fg[n + i]! * 255
@@ -294,7 +358,19 @@ function applyAtFullResolution(
       const a = base + col0[x]! * 6
       const b = base + col1[x]! * 6
       const t = colT[x]!
-      for (let c = 0; c < 6; c++) into[o + c] = grid[a + c]! + t * (grid[b + c]! - grid[a + c]!)
+      // Unrolled: this runs for every pixel of ~400 full-width rows per photo.
+      const a0 = grid[a]!
+      const a1 = grid[a + 1]!
+      const a2 = grid[a + 2]!
+      const a3 = grid[a + 3]!
+      const a4 = grid[a + 4]!
+      const a5 = grid[a + 5]!
+      into[o] = a0 + t * (grid[b]! - a0)
+      into[o + 1] = a1 + t * (grid[b + 1]! - a1)
+      into[o + 2] = a2 + t * (grid[b + 2]! - a2)
+      into[o + 3] = a3 + t * (grid[b + 3]! - a3)
+      into[o + 4] = a4 + t * (grid[b + 4]! - a4)
+      into[o + 5] = a5 + t * (grid[b + 5]! - a5)
     }
   }
 

@@ -62,32 +62,60 @@ export function upsizeMask(
   const rows = sampling(height, maskHeight, options.legacyOffset === true)
   // Rows of the horizontal pass, computed once each as output rows first need them. Values may
   // overshoot 0-255 (Catmull-Rom rings slightly), as in libvips, so they are kept as int16.
-  const ring = [new Int16Array(width), new Int16Array(width), new Int16Array(width), new Int16Array(width)]
+  const ring = [0, 1, 2, 3].map(() => new Int16Array(width))
+  // The same rows read two values at a time, to spot flat pairs (see the loop below).
+  const ringPairs = ring.map((values) => new Int32Array(values.buffer, 0, width >> 1))
   const ringRow = [-1, -1, -1, -1]
-  const across = (row: number): Int16Array => {
+  const across = (row: number): number => {
     const slot = row & 3
-    const buffer = ring[slot]!
     if (ringRow[slot] !== row) {
-      upsizeRow(mask, row * maskWidth, maskWidth, columns, buffer)
+      upsizeRow(mask, row * maskWidth, maskWidth, columns, ring[slot]!)
       ringRow[slot] = row
     }
-    return buffer
+    return slot
   }
   const last = maskHeight - 1
   for (let y = 0, t = 0; y < height; y++, t += 4) {
     const base = rows.base[y]!
-    const r0 = across(clamp(base - 1, last))
-    const r1 = across(clamp(base, last))
-    const r2 = across(clamp(base + 1, last))
-    const r3 = across(clamp(base + 2, last))
+    const s0 = across(clamp(base - 1, last))
+    const s1 = across(clamp(base, last))
+    const s2 = across(clamp(base + 1, last))
+    const s3 = across(clamp(base + 2, last))
+    const r0 = ring[s0]!
+    const r1 = ring[s1]!
+    const r2 = ring[s2]!
+    const r3 = ring[s3]!
+    const q0 = ringPairs[s0]!
+    const q1 = ringPairs[s1]!
+    const q2 = ringPairs[s2]!
+    const q3 = ringPairs[s3]!
     const w0 = rows.weights[t]!
     const w1 = rows.weights[t + 1]!
     const w2 = rows.weights[t + 2]!
     const w3 = rows.weights[t + 3]!
     const offset = y * width
-    for (let x = 0; x < width; x++) {
-      const value = (w0 * r0[x]! + w1 * r1[x]! + w2 * r2[x]! + w3 * r3[x]! + ROUND) >> WEIGHT_BITS
-      out[offset + x] = value < 0 ? 0 : value > 255 ? 255 : value
+    // Two output pixels per step. Where all four rows agree on both (most of a mask is flat),
+    // the weighted sum is that value (the weights sum to 1 within fixed-point rounding, which
+    // cannot move a value of -2048..2047), so it is copied.
+    const pairs = width >> 1
+    for (let pair = 0, x = 0; pair < pairs; pair++, x += 2) {
+      const word = q0[pair]!
+      if (word === q1[pair] && word === q2[pair] && word === q3[pair]) {
+        const a = r0[x]!
+        const b = r0[x + 1]!
+        out[offset + x] = a < 0 ? 0 : a > 255 ? 255 : a
+        out[offset + x + 1] = b < 0 ? 0 : b > 255 ? 255 : b
+        continue
+      }
+      const a = (w0 * r0[x]! + w1 * r1[x]! + w2 * r2[x]! + w3 * r3[x]! + ROUND) >> WEIGHT_BITS
+      const b = (w0 * r0[x + 1]! + w1 * r1[x + 1]! + w2 * r2[x + 1]! + w3 * r3[x + 1]! + ROUND) >> WEIGHT_BITS
+      out[offset + x] = a < 0 ? 0 : a > 255 ? 255 : a
+      out[offset + x + 1] = b < 0 ? 0 : b > 255 ? 255 : b
+    }
+    if (width & 1) {
+      const x = width - 1
+      const a = (w0 * r0[x]! + w1 * r1[x]! + w2 * r2[x]! + w3 * r3[x]! + ROUND) >> WEIGHT_BITS
+      out[offset + x] = a < 0 ? 0 : a > 255 ? 255 : a
     }
   }
   return out

@@ -19,20 +19,32 @@ async function compositeImage(background: `#${string}` | 'gravel', feather = 12,
   return { composite, image }
 }
 
+/** The picture and mask squashed to 1024², the way the local engine's model sees them. */
+async function squashedView(rgb: Uint8Array, alpha: Uint8Array, width: number, height: number) {
+  const squash = (data: Uint8Array, channels: 1 | 3) => {
+    const resized = sharp(data, { raw: { width, height, channels } }).resize(1024, 1024, { fit: 'fill' })
+    return (channels === 1 ? resized.toColourspace('b-w') : resized).raw().toBuffer()
+  }
+  return { rgb: await squash(rgb, 3), alpha: await squash(alpha, 1), width: 1024, height: 1024 }
+}
+
 describe('composeCutout', () => {
   // 480x360 runs the estimation at full resolution; 1600x1200 exercises the low-resolution
-  // local means (see [Note: low-resolution blur fusion]).
+  // local means (see [Note: low-resolution blur fusion]), once built from the full-resolution
+  // buffers and once from a squashed 1024² view, as the local engine passes its model input.
   it.each([
-    { width: 480, height: 360, feather: 12 },
-    { width: 1600, height: 1200, feather: 30 },
-  ])('decontamination removes the old background colour from the soft edge ($width x $height)', async ({ width, height, feather }) => {
+    { width: 480, height: 360, feather: 12, view: false },
+    { width: 1600, height: 1200, feather: 30, view: false },
+    { width: 1600, height: 1200, feather: 30, view: true },
+  ])('decontamination removes the old background colour from the soft edge ($width x $height, 1024² view: $view)', async ({ width, height, feather, view }) => {
     // A red photographed disc with a soft rim on saturated green: the rim's pixels are blends
     // of both, and without decontamination the cutout keeps a green fringe.
     const errors: Record<string, number> = {}
     const greenExcess: Record<string, number> = {}
     for (const decontaminateEdges of [false, true]) {
       const { composite, image } = await compositeImage('#00c800', feather, width, height)
-      const out = await raw((await composeCutout(image, Buffer.from(composite.alpha), { ...base, decontaminateEdges })).data)
+      const lowResolution = view ? await squashedView(image.rgb, composite.alpha, width, height) : undefined
+      const out = await raw((await composeCutout(image, Buffer.from(composite.alpha), { ...base, decontaminateEdges }, lowResolution)).data)
       expect(out.channels).toBe(4)
       let weighted = 0
       let weight = 0

@@ -17,6 +17,8 @@ export interface FinishJob {
   /** The model's mask, maskSize² bytes. */
   mask: Uint8Array
   maskSize: number
+  /** The model's input (maskSize² x 3 bytes of RGB): a cheap low-resolution view of the photo. */
+  modelInput?: Uint8Array
   /** The upright original's size, as the model-input decode saw it. */
   width: number
   height: number
@@ -48,7 +50,8 @@ export async function finishCutout(job: FinishJob): Promise<FinishResult> {
     })
   }
   const alpha = await resizeMask(job.mask, job.maskSize, job.maskSize, image.width, image.height)
-  const composed = await composeCutout(image, alpha, job.options)
+  const lowResolution = job.modelInput ? { rgb: job.modelInput, alpha: job.mask, width: job.maskSize, height: job.maskSize } : undefined
+  const composed = await composeCutout(image, alpha, job.options, lowResolution)
   return {
     data: composed.data,
     format: composed.format,

@@ -30,6 +30,8 @@ export interface PipelineResult {
 
 export class CutoutPipeline {
   private inferenceTail: Promise<void> = Promise.resolve()
+  /** The model's float input, reused: inferences run one at a time (see infer). */
+  private tensorBuffer: Float32Array | undefined
   private readonly cancelled = new Set<number>()
   private readonly finisher: Finisher
 
@@ -58,6 +60,7 @@ export class CutoutPipeline {
         inputPath,
         mask,
         maskSize: size,
+        modelInput: input.rgb,
         width: input.width,
         height: input.height,
         options,
@@ -88,7 +91,8 @@ export class CutoutPipeline {
   private infer(id: number, modelInput: Buffer): Promise<{ mask: Uint8Array; inferMs: number }> {
     const run = this.inferenceTail.then(async () => {
       this.checkCancelled(id)
-      const input = this.session.normalise(modelInput)
+      const input = this.session.normalise(modelInput, this.tensorBuffer)
+      this.tensorBuffer = input
       const start = performance.now()
       const output = await this.session.runTensor(input)
       const inferMs = performance.now() - start

@@ -31,8 +31,11 @@ export interface MaskSession {
   run(rgb: Uint8Array): Promise<Uint8Array>
   /** Only the session.run part of `run`, on an already normalised tensor (benchmarks). */
   runTensor(input: Float32Array): Promise<Float32Array>
-  /** Normalise 8-bit RGB into the model's planar float input. */
-  normalise(rgb: Uint8Array): Float32Array
+  /**
+   * Normalise 8-bit RGB into the model's planar float input: into `reuse` when given (a caller
+   * that runs one inference at a time keeps one 12 MB buffer instead of allocating one per image).
+   */
+  normalise(rgb: Uint8Array, reuse?: Float32Array): Float32Array
   release(): Promise<void>
 }
 
@@ -71,9 +74,9 @@ export async function createMaskSession(model: Uint8Array, spec: ModelSpec, opti
     return table
   }) as [Float32Array, Float32Array, Float32Array]
 
-  const normalise = (rgb: Uint8Array): Float32Array => {
+  const normalise = (rgb: Uint8Array, reuse?: Float32Array): Float32Array => {
     if (rgb.length !== plane * 3) throw new Error(`expected ${plane * 3} bytes, got ${rgb.length}`)
-    const data = new Float32Array(plane * 3)
+    const data = reuse?.length === plane * 3 ? reuse : new Float32Array(plane * 3)
     const [r, g, b] = tables
     for (let i = 0, k = 0; i < plane; i++, k += 3) {
       data[i] = r[rgb[k]!]!
@@ -125,8 +128,9 @@ export function toMask(output: Float32Array, applySigmoid: boolean): Uint8Array 
   for (let i = 0; i < output.length; i++) {
     let value = output[i]!
     if (applySigmoid) value = 1 / (1 + Math.exp(-value))
-    // A Uint8Array wraps out-of-range values (256 becomes 0), so clamp first.
-    mask[i] = value <= 0 ? 0 : value >= 1 ? 255 : Math.round(value * 255)
+    // A Uint8Array wraps out-of-range values (256 becomes 0), so clamp first; in range,
+    // truncating value * 255 + 0.5 rounds like Math.round, at a fraction of its cost.
+    mask[i] = value <= 0 ? 0 : value >= 1 ? 255 : (value * 255 + 0.5) | 0
   }
   return mask
 }

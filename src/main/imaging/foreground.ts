@@ -198,6 +198,15 @@ function blurFusion(
   const n = alpha.length
   blur.sum(alpha, radius, sumAlpha)
   blur.count(radius, count)
+  // The two denominators are the same for all three channels: store their reciprocals in place
+  // (sumAlpha becomes 1 / Σα, count becomes 1 / Σ(1-α)), so the channel loops multiply.
+  const inverseFgWeight = sumAlpha
+  const inverseBgWeight = count
+  for (let i = 0; i < n; i++) {
+    const weight = sumAlpha[i]!
+    inverseBgWeight[i] = 1 / (count[i]! - weight + EPSILON)
+    inverseFgWeight[i] = 1 / (weight + EPSILON)
+  }
   for (let c = 0; c < 3; c++) {
     const offset = c * n
     for (let i = 0; i < n; i++) {
@@ -209,8 +218,8 @@ function blurFusion(
     blur.sum(weightedBg, radius, sumBg)
     // Every read of channel c's inputs happened above, so the outputs may overwrite them.
     for (let i = 0; i < n; i++) {
-      const f = sumFg[i]! / (sumAlpha[i]! + EPSILON)
-      const b = sumBg[i]! / (count[i]! - sumAlpha[i]! + EPSILON)
+      const f = sumFg[i]! * inverseFgWeight[i]!
+      const b = sumBg[i]! * inverseBgWeight[i]!
       bgOut[offset + i] = b
       if (!estimate) {
         fgOut[offset + i] = f

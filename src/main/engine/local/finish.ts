@@ -149,8 +149,28 @@ export function serveFinishThread(port: MessagePort): void {
   const finisher = createInlineFinisher()
   port.on('message', (message: ToFinishThread) => {
     finisher.finish(message.job).then(
-      (result) => port.postMessage({ id: message.id, result } satisfies FromFinishThread),
+      (result) => postResult(port, { id: message.id, result }),
       (error: unknown) => port.postMessage({ id: message.id, error: serializeError(error) } satisfies FromFinishThread),
     )
   })
+}
+
+/**
+ * Hand the encoded cutout over rather than copying it: a 24 MP PNG is ~12 MB, and a copy would
+ * sit in memory beside the next photo until a collection frees it. Only a buffer that owns its
+ * whole ArrayBuffer can move (our PNG writer's are; a slice of a shared pool is not), and some
+ * native-backed buffers refuse to, so anything else is copied as before.
+ */
+function postResult(port: MessagePort, message: { id: number; result: FinishResult }): void {
+  const { data } = message.result
+  const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer
+  if (owned) {
+    try {
+      port.postMessage(message satisfies FromFinishThread, [data.buffer as ArrayBuffer])
+      return
+    } catch {
+      // Not transferable after all: fall through to a copy.
+    }
+  }
+  port.postMessage(message satisfies FromFinishThread)
 }

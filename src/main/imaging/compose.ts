@@ -9,9 +9,9 @@ import sharp, { type PngOptions, type Sharp, type WebpOptions } from 'sharp'
 import type { OutputOptions } from '../engine/types'
 import type { OutputFormat } from '../../shared/settings'
 import type { DecodedImage } from './decode'
-import { clearTransparentPixels, decontaminateEdges, type LowResolutionView } from './foreground'
-import { multiplyAlpha, subjectBox, type Box } from './mask'
-import { encodePng } from './png-encode'
+import { clearTransparentPixels, decontaminateEdges, planEdgeRows, type LowResolutionView } from './foreground'
+import { maskUpsizer, multiplyAlpha, resizeMask, subjectBox, type Box } from './mask'
+import { encodePng, encodePngRows, type PngRow } from './png-encode'
 
 /** The options that shape the output (the rest of OutputOptions concerns decoding). */
 export type ComposeOptions = Pick<OutputOptions, 'format' | 'backgroundColor' | 'maskOnly' | 'cropMargin' | 'decontaminateEdges'>
@@ -87,6 +87,53 @@ export async function composeCutout(
   const keptAlpha = transparent ? cropRaw(alpha, width, 1, box) : null
   const data = options.format === 'png' ? await encodePng(rgb, keptAlpha, box.width, box.height) : await encodeWebp(rgb, keptAlpha, box)
   return { data, format: options.format, width: box.width, height: box.height, emptyMask }
+}
+
+/**
+ * composeCutout for a mask at another resolution than the image (a model's 1024² output): the
+ * mask is scaled to the image first. `lowResolution` is the picture and this mask at the mask's
+ * resolution (the model's input).
+ *
+ * [Note: streaming composition] The default output (transparent PNG, no crop, an original
+ * without alpha of its own, larger than the decontamination work grid) is produced row by row:
+ * each row's alpha is enlarged, its edge colours decontaminated and the row packed into the PNG
+ * in one go. The full-size alpha (24 MB for a 24 MP photo) then never exists, and each row is
+ * still in cache when the next step reads it. Every other combination scales the whole mask and
+ * goes through composeCutout; both give the same bytes (tested).
+ */
+export async function composeCutoutFromMask(
+  image: DecodedImage,
+  mask: Uint8Array,
+  maskWidth: number,
+  maskHeight: number,
+  options: ComposeOptions,
+  lowResolution?: LowResolutionView,
+): Promise<ComposedImage> {
+  const { width, height } = image
+  const streamable =
+    options.format === 'png' &&
+    options.backgroundColor === null &&
+    !options.maskOnly &&
+    options.cropMargin === null &&
+    image.alpha === null &&
+    width >= maskWidth &&
+    height >= maskHeight
+  const edges = streamable && options.decontaminateEdges && lowResolution ? await planEdgeRows(width, height, lowResolution, false) : null
+  if (!streamable || (options.decontaminateEdges && !edges)) {
+    const alpha = await resizeMask(mask, maskWidth, maskHeight, width, height)
+    return composeCutout(image, alpha, options, lowResolution)
+  }
+  const alphaRows = maskUpsizer(mask, maskWidth, maskHeight, width, height)
+  const rowAlpha = new Uint8Array(width)
+  const row: PngRow = { rgb: image.rgb, rgbOffset: 0, alpha: rowAlpha, alphaOffset: 0 }
+  const data = await encodePngRows(width, height, true, (y) => {
+    alphaRows.row(y, rowAlpha, 0)
+    row.rgbOffset = y * width * 3
+    // Transparent pixels need no clearing: the PNG writer stores them as 0,0,0,0 itself.
+    edges?.apply(y, image.rgb, row.rgbOffset, rowAlpha, 0)
+    return row
+  })
+  return { data, format: 'png', width, height, emptyMask: false }
 }
 
 /** Blend `rgb` (in place) over a flat '#rrggbb' colour by `alpha`. */

@@ -56,8 +56,31 @@ export function upsizeMask(
   height: number,
   options: { legacyOffset?: boolean } = {},
 ): Buffer {
-  if (width < maskWidth || height < maskHeight) throw new Error('upsizeMask only enlarges')
+  const rows = maskUpsizer(mask, maskWidth, maskHeight, width, height, options)
   const out = Buffer.allocUnsafe(width * height)
+  for (let y = 0; y < height; y++) rows.row(y, out, y * width)
+  return out
+}
+
+/** An enlarged mask produced one row at a time (cheapest in increasing row order). */
+export interface MaskRows {
+  /** Write row `y` (width bytes) into `out` at `offset`. */
+  row(y: number, out: Uint8Array, offset: number): void
+}
+
+/**
+ * The rows of upsizeMask without the whole enlarged mask in memory: a caller that consumes the
+ * mask row by row (compose.ts' streaming path) never holds the 24 MB of a 24 MP photo's alpha.
+ */
+export function maskUpsizer(
+  mask: Uint8Array,
+  maskWidth: number,
+  maskHeight: number,
+  width: number,
+  height: number,
+  options: { legacyOffset?: boolean } = {},
+): MaskRows {
+  if (width < maskWidth || height < maskHeight) throw new Error('upsizeMask only enlarges')
   const columns = sampling(width, maskWidth, options.legacyOffset === true)
   const rows = sampling(height, maskHeight, options.legacyOffset === true)
   // Rows of the horizontal pass, computed once each as output rows first need them. Values may
@@ -75,50 +98,51 @@ export function upsizeMask(
     return slot
   }
   const last = maskHeight - 1
-  for (let y = 0, t = 0; y < height; y++, t += 4) {
-    const base = rows.base[y]!
-    const s0 = across(clamp(base - 1, last))
-    const s1 = across(clamp(base, last))
-    const s2 = across(clamp(base + 1, last))
-    const s3 = across(clamp(base + 2, last))
-    const r0 = ring[s0]!
-    const r1 = ring[s1]!
-    const r2 = ring[s2]!
-    const r3 = ring[s3]!
-    const q0 = ringPairs[s0]!
-    const q1 = ringPairs[s1]!
-    const q2 = ringPairs[s2]!
-    const q3 = ringPairs[s3]!
-    const w0 = rows.weights[t]!
-    const w1 = rows.weights[t + 1]!
-    const w2 = rows.weights[t + 2]!
-    const w3 = rows.weights[t + 3]!
-    const offset = y * width
-    // Two output pixels per step. Where all four rows agree on both (most of a mask is flat),
-    // the weighted sum is that value (the weights sum to 1 within fixed-point rounding, which
-    // cannot move a value of -2048..2047), so it is copied.
-    const pairs = width >> 1
-    for (let pair = 0, x = 0; pair < pairs; pair++, x += 2) {
-      const word = q0[pair]!
-      if (word === q1[pair] && word === q2[pair] && word === q3[pair]) {
-        const a = r0[x]!
-        const b = r0[x + 1]!
+  const pairs = width >> 1
+  return {
+    row(y, out, offset) {
+      const t = y * 4
+      const base = rows.base[y]!
+      const s0 = across(clamp(base - 1, last))
+      const s1 = across(clamp(base, last))
+      const s2 = across(clamp(base + 1, last))
+      const s3 = across(clamp(base + 2, last))
+      const r0 = ring[s0]!
+      const r1 = ring[s1]!
+      const r2 = ring[s2]!
+      const r3 = ring[s3]!
+      const q0 = ringPairs[s0]!
+      const q1 = ringPairs[s1]!
+      const q2 = ringPairs[s2]!
+      const q3 = ringPairs[s3]!
+      const w0 = rows.weights[t]!
+      const w1 = rows.weights[t + 1]!
+      const w2 = rows.weights[t + 2]!
+      const w3 = rows.weights[t + 3]!
+      // Two output pixels per step. Where all four rows agree on both (most of a mask is flat),
+      // the weighted sum is that value (the weights sum to 1 within fixed-point rounding, which
+      // cannot move a value of -2048..2047), so it is copied.
+      for (let pair = 0, x = 0; pair < pairs; pair++, x += 2) {
+        const word = q0[pair]!
+        if (word === q1[pair] && word === q2[pair] && word === q3[pair]) {
+          const a = r0[x]!
+          const b = r0[x + 1]!
+          out[offset + x] = a < 0 ? 0 : a > 255 ? 255 : a
+          out[offset + x + 1] = b < 0 ? 0 : b > 255 ? 255 : b
+          continue
+        }
+        const a = (w0 * r0[x]! + w1 * r1[x]! + w2 * r2[x]! + w3 * r3[x]! + ROUND) >> WEIGHT_BITS
+        const b = (w0 * r0[x + 1]! + w1 * r1[x + 1]! + w2 * r2[x + 1]! + w3 * r3[x + 1]! + ROUND) >> WEIGHT_BITS
         out[offset + x] = a < 0 ? 0 : a > 255 ? 255 : a
         out[offset + x + 1] = b < 0 ? 0 : b > 255 ? 255 : b
-        continue
       }
-      const a = (w0 * r0[x]! + w1 * r1[x]! + w2 * r2[x]! + w3 * r3[x]! + ROUND) >> WEIGHT_BITS
-      const b = (w0 * r0[x + 1]! + w1 * r1[x + 1]! + w2 * r2[x + 1]! + w3 * r3[x + 1]! + ROUND) >> WEIGHT_BITS
-      out[offset + x] = a < 0 ? 0 : a > 255 ? 255 : a
-      out[offset + x + 1] = b < 0 ? 0 : b > 255 ? 255 : b
-    }
-    if (width & 1) {
-      const x = width - 1
-      const a = (w0 * r0[x]! + w1 * r1[x]! + w2 * r2[x]! + w3 * r3[x]! + ROUND) >> WEIGHT_BITS
-      out[offset + x] = a < 0 ? 0 : a > 255 ? 255 : a
-    }
+      if (width & 1) {
+        const x = width - 1
+        const a = (w0 * r0[x]! + w1 * r1[x]! + w2 * r2[x]! + w3 * r3[x]! + ROUND) >> WEIGHT_BITS
+        out[offset + x] = a < 0 ? 0 : a > 255 ? 255 : a
+      }
+    },
   }
-  return out
 }
 
 /** libvips' VIPS_INTERPOLATE_SHIFT and VIPS_TRANSFORM_SCALE. */

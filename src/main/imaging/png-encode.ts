@@ -35,18 +35,42 @@ export async function encodePng(rgb: Uint8Array, alpha: Uint8Array | null, width
   const pixels = width * height
   if (rgb.length !== pixels * 3) throw new Error(`expected ${pixels * 3} RGB bytes, got ${rgb.length}`)
   if (alpha && alpha.length !== pixels) throw new Error(`expected ${pixels} alpha bytes, got ${alpha.length}`)
-  const channels = alpha ? 4 : 3
+  const row: PngRow = { rgb, rgbOffset: 0, alpha, alphaOffset: 0 }
+  return encodePngRows(width, height, alpha !== null, (y) => {
+    row.rgbOffset = y * width * 3
+    row.alphaOffset = y * width
+    return row
+  })
+}
+
+/** Where one row's pixels are: `width` RGB triples from rgbOffset, alpha bytes from alphaOffset. */
+export interface PngRow {
+  rgb: Uint8Array
+  rgbOffset: number
+  /** Null for an RGB PNG. */
+  alpha: Uint8Array | null
+  alphaOffset: number
+}
+
+/**
+ * Encode a PNG whose rows are produced on demand, top to bottom: `rowAt(y)` is called once per
+ * row, just before the row is packed, and its buffers are not read after the next call. This
+ * lets a caller compute each row's alpha (and fix its colours) right before it is written,
+ * without ever holding a full-size alpha channel. Same output rules as encodePng.
+ */
+export async function encodePngRows(width: number, height: number, hasAlpha: boolean, rowAt: (y: number) => PngRow): Promise<Buffer> {
+  const channels = hasAlpha ? 4 : 3
   const header = Buffer.alloc(13)
   header.writeUInt32BE(width, 0)
   header.writeUInt32BE(height, 4)
   header[8] = 8 // bit depth
-  header[9] = alpha ? 6 : 2 // colour type: RGBA or RGB
+  header[9] = hasAlpha ? 6 : 2 // colour type: RGBA or RGB
   // Bytes 10-12 stay 0: deflate, adaptive-filter method, no interlace.
 
   const compressed: Buffer[] = []
   await pipeline(
     // One block ahead at most: the default read-ahead of 16 would hold 16 MB of filtered rows.
-    Readable.from(filteredBlocks(rgb, alpha, width, height, channels), { highWaterMark: 1 }),
+    Readable.from(filteredBlocks(rowAt, width, height, channels), { highWaterMark: 1 }),
     // Output chunks of 256 KB rather than 16 KB: each chunk is a round trip to libuv's pool, and
     // at 16 KB those round trips cost as much CPU as the compression.
     zlib.createDeflate({ level: 1, strategy: zlib.constants.Z_RLE, memLevel: 9, chunkSize: 1 << 18 }),
@@ -83,13 +107,7 @@ function assemble(header: Buffer, compressed: Buffer[]): Buffer {
 }
 
 /** The image's rows, each prefixed by its filter byte and Up-filtered, in blocks of ~1 MB. */
-function* filteredBlocks(
-  rgb: Uint8Array,
-  alpha: Uint8Array | null,
-  width: number,
-  height: number,
-  channels: 3 | 4,
-): Generator<Buffer> {
+function* filteredBlocks(rowAt: (y: number) => PngRow, width: number, height: number, channels: 3 | 4): Generator<Buffer> {
   const stride = width * channels
   const words = Math.ceil(stride / 4)
   // Rows as 32-bit words (little-endian, so byte order in memory is the PNG's byte order); the
@@ -105,10 +123,11 @@ function* filteredBlocks(
     const rows = Math.min(rowsPerBlock, height - top)
     const block = Buffer.allocUnsafe(rows * (stride + 1))
     for (let r = 0; r < rows; r++) {
-      const y = top + r
-      if (alpha) {
+      const { rgb, rgbOffset, alpha, alphaOffset } = rowAt(top + r)
+      if (channels === 4) {
+        if (!alpha) throw new Error('an RGBA row without alpha')
         // Pack and filter in one pass: each pixel is one word, and Up needs only the word above.
-        for (let x = 0, k = y * width * 3, i = y * width; x < width; x++, k += 3, i++) {
+        for (let x = 0, k = rgbOffset, i = alphaOffset; x < width; x++, k += 3, i++) {
           const alphaByte = alpha[i]!
           const a = alphaByte === 0 ? 0 : rgb[k]! | (rgb[k + 1]! << 8) | (rgb[k + 2]! << 16) | (alphaByte << 24)
           const b = above[x]!
@@ -116,7 +135,7 @@ function* filteredBlocks(
           filtered[x] = ((a | HIGH_BITS) - (b & LOW_BITS)) ^ ((a ^ ~b) & HIGH_BITS)
         }
       } else {
-        currentBytes().set(rgb.subarray(y * stride, (y + 1) * stride))
+        currentBytes().set(rgb.subarray(rgbOffset, rgbOffset + stride))
         // Up filter on four bytes at once: per-byte a - b mod 256 without borrows across bytes.
         for (let w = 0; w < words; w++) {
           const a = current[w]!

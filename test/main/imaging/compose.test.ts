@@ -1,6 +1,6 @@
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
-import { composeCutout, type ComposeOptions } from '../../../src/main/imaging/compose'
+import { composeCutout, composeCutoutFromMask, type ComposeOptions } from '../../../src/main/imaging/compose'
 import type { DecodedImage } from '../../../src/main/imaging/decode'
 import { resizeMask, subjectBox } from '../../../src/main/imaging/mask'
 import { makeComposite } from '../../helpers/images'
@@ -141,6 +141,43 @@ describe('composeCutout', () => {
     const out = await raw((await composeCutout({ ...image, alpha: half }, Buffer.from(composite.alpha), base)).data)
     const centre = 180 * 480 + 240
     expect(out.data[centre * 4 + 3]).toBe(128)
+  })
+})
+
+describe('composeCutoutFromMask', () => {
+  // [Note: streaming composition]: the row-by-row path must write exactly what scaling the whole
+  // mask and composing would, with and without decontamination, at an odd width.
+  it.each([{ decontaminateEdges: true }, { decontaminateEdges: false }])(
+    'streams the same PNG bytes as composing with the whole enlarged mask (decontaminate: $decontaminateEdges)',
+    async ({ decontaminateEdges }) => {
+      const width = 2001
+      const height = 1333
+      const { composite, image } = await compositeImage('gravel', 40, width, height)
+      const view = await squashedView(image.rgb, composite.alpha, width, height)
+      const options = { ...base, decontaminateEdges }
+      const whole = await composeCutout({ ...image, rgb: Buffer.from(image.rgb) }, await resizeMask(view.alpha, 1024, 1024, width, height), options, view)
+      const streamed = await composeCutoutFromMask({ ...image, rgb: Buffer.from(image.rgb) }, view.alpha, 1024, 1024, options, view)
+      expect(streamed.width).toBe(width)
+      expect(streamed.height).toBe(height)
+      expect(Buffer.compare(Buffer.from(streamed.data), Buffer.from(whole.data))).toBe(0)
+      // And it is a real cutout: soft edges, transparent and opaque areas.
+      const out = await raw(streamed.data)
+      const alphas = new Set<number>()
+      for (let i = 3; i < out.data.length; i += 4) alphas.add(out.data[i]!)
+      expect(alphas.has(0) && alphas.has(255) && alphas.size > 100).toBe(true)
+    },
+  )
+
+  it('falls back to the whole mask for options the stream does not cover (crop), with the same result', async () => {
+    const width = 1500
+    const height = 1100
+    const { composite, image } = await compositeImage('gravel', 20, width, height)
+    const view = await squashedView(image.rgb, composite.alpha, width, height)
+    const options = { ...base, cropMargin: 8 }
+    const whole = await composeCutout({ ...image, rgb: Buffer.from(image.rgb) }, await resizeMask(view.alpha, 1024, 1024, width, height), options, view)
+    const viaMask = await composeCutoutFromMask({ ...image, rgb: Buffer.from(image.rgb) }, view.alpha, 1024, 1024, options, view)
+    expect(viaMask.width).toBeLessThan(width)
+    expect(Buffer.compare(Buffer.from(viaMask.data), Buffer.from(whole.data))).toBe(0)
   })
 })
 

@@ -7,9 +7,8 @@ import { pathToFileURL } from 'node:url'
 import { Worker, type MessagePort } from 'node:worker_threads'
 import { deserializeError, KoutuError, serializeError, type SerializedError } from '../../../shared/errors'
 import type { OutputFormat } from '../../../shared/settings'
-import { composeCutout } from '../../imaging/compose'
+import { composeCutoutFromMask } from '../../imaging/compose'
 import { decodeImage } from '../../imaging/decode'
-import { resizeMask } from '../../imaging/mask'
 import type { OutputOptions } from '../types'
 
 export interface FinishJob {
@@ -49,9 +48,8 @@ export async function finishCutout(job: FinishJob): Promise<FinishResult> {
       detail: { path: job.inputPath },
     })
   }
-  const alpha = await resizeMask(job.mask, job.maskSize, job.maskSize, image.width, image.height)
   const lowResolution = job.modelInput ? { rgb: job.modelInput, alpha: job.mask, width: job.maskSize, height: job.maskSize } : undefined
-  const composed = await composeCutout(image, alpha, job.options, lowResolution)
+  const composed = await composeCutoutFromMask(image, job.mask, job.maskSize, job.maskSize, job.options, lowResolution)
   return {
     data: composed.data,
     format: composed.format,

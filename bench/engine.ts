@@ -5,7 +5,8 @@
  *    several at 12 MP or more, some with EXIF orientation, one grayscale. Cached in
  *    bench/.scratch/photos.
  * 2. The pure-inference limit: median session.run time of the model (same session options as the
- *    engine), as images per minute.
+ *    engine), as images per minute, measured before and after the engine run (the machine's speed
+ *    drifts over minutes on shared hardware) and pooled.
  * 3. Our engine end to end through its real worker process over a long run (default 200 images,
  *    cycling the set): steady-state images per minute (first tenth excluded) and its ratio to
  *    the limit, the worker's peak RSS, its RSS in the first and last tenth, output bytes per MP.
@@ -17,7 +18,7 @@
  * write the markdown table there), --built (fork out/main/engine-worker.js instead of the
  * TypeScript source through tsx).
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
@@ -102,6 +103,21 @@ function cpuMsOf(pid: number): number {
   }
 }
 
+/** CPU milliseconds per thread of a process, keyed by thread id. */
+function threadCpuOf(pid: number): Map<number, number> {
+  const threads = new Map<number, number>()
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      threads.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10)
+    }
+  } catch {
+    // The process or a thread ended meanwhile: report what was read.
+  }
+  return threads
+}
+
 function rssOf(pid: number): { rss: number; hwm: number } | null {
   try {
     // Synchronous on purpose: sampled between requests, a few hundred bytes.
@@ -114,7 +130,12 @@ function rssOf(pid: number): { rss: number; hwm: number } | null {
   }
 }
 
-async function pureInference(runs: number): Promise<{ medianMs: number; perMinute: number; cpuMsPerRun: number }> {
+interface InferenceTimes {
+  times: number[]
+  cpuMsPerRun: number
+}
+
+async function pureInference(runs: number): Promise<InferenceTimes> {
   const model = await resolveModel(modelId, null)
   const session = await createMaskSession(await loadVerifiedModel(model), model.spec, { threads: os.availableParallelism() })
   const size = model.spec.inputSize
@@ -130,8 +151,7 @@ async function pureInference(runs: number): Promise<{ medianMs: number; perMinut
   }
   const cpu = process.cpuUsage(cpuStart)
   await session.release()
-  const medianMs = median(times)
-  return { medianMs, perMinute: 60_000 / medianMs, cpuMsPerRun: (cpu.user + cpu.system) / 1000 / runs }
+  return { times, cpuMsPerRun: (cpu.user + cpu.system) / 1000 / runs }
 }
 
 interface EngineRun {
@@ -144,6 +164,11 @@ interface EngineRun {
   meanMegapixels: number
   /** The worker process's CPU time per image over the steady part of the run. */
   cpuMsPerImage: number
+  /**
+   * The same by thread, busiest first: the main thread (which calls session.run, so it carries
+   * onnxruntime's share of the work plus the pipeline's JavaScript) is marked.
+   */
+  threadCpuMsPerImage: { main: boolean; ms: number }[]
 }
 
 async function engineRun(photos: Photo[], count: number, inFlight: number | null): Promise<EngineRun> {
@@ -169,6 +194,8 @@ async function engineRun(photos: Photo[], count: number, inFlight: number | null
   let bytes = 0
   let megapixels = 0
   let next = 0
+  const skip = Math.max(1, Math.floor(count / 10))
+  let threadsAtSkip: Map<number, number> | null = null
   const start = performance.now()
   const worker = async (): Promise<void> => {
     while (next < count) {
@@ -177,6 +204,7 @@ async function engineRun(photos: Photo[], count: number, inFlight: number | null
       finishedAt.push(performance.now() - start)
       const workerPid = (handle as WorkerHandle | null)?.pid
       cpuAt.push(workerPid ? cpuMsOf(workerPid) : 0)
+      if (cpuAt.length - 1 === skip && workerPid) threadsAtSkip = threadCpuOf(workerPid)
       bytes += result.data.length
       megapixels += photo.megapixels
       const pid = (handle as WorkerHandle | null)?.pid
@@ -187,10 +215,14 @@ async function engineRun(photos: Photo[], count: number, inFlight: number | null
   await Promise.all(Array.from({ length: concurrency }, worker))
   const pid = (handle as WorkerHandle | null)?.pid
   const peak = pid ? (rssOf(pid)?.hwm ?? 0) : 0
+  const threadsAtEnd = pid ? threadCpuOf(pid) : new Map<number, number>()
   await engine.close()
+  const steadyCount = cpuAt.length - 1 - skip
+  const threadCpuMsPerImage = [...threadsAtEnd]
+    .map(([tid, ms]) => ({ main: tid === pid, ms: (ms - ((threadsAtSkip as Map<number, number> | null)?.get(tid) ?? 0)) / steadyCount }))
+    .sort((a, b) => b.ms - a.ms)
 
   // Steady state: images finished after the first tenth, over the time they took.
-  const skip = Math.max(1, Math.floor(count / 10))
   const steady = finishedAt.slice(skip)
   const perMinute = ((steady.length - 1) / (steady.at(-1)! - steady[0]!)) * 60_000
   const tenth = Math.max(1, Math.floor(rssSamples.length / 10))
@@ -203,7 +235,8 @@ async function engineRun(photos: Photo[], count: number, inFlight: number | null
     lastTenthRss: mean(rssSamples.slice(-tenth)),
     bytesPerMegapixel: bytes / megapixels,
     meanMegapixels: megapixels / count,
-    cpuMsPerImage: (cpuAt.at(-1)! - cpuAt[skip]!) / (cpuAt.length - 1 - skip),
+    cpuMsPerImage: (cpuAt.at(-1)! - cpuAt[skip]!) / steadyCount,
+    threadCpuMsPerImage,
   }
 }
 
@@ -231,11 +264,15 @@ async function main(): Promise<void> {
   process.stderr.write(`photo set: ${photos.length} photos, ${fixed(totalMp)} MP, ${fixed(Math.min(...photos.map((p) => p.megapixels)))}–${fixed(Math.max(...photos.map((p) => p.megapixels)))} MP\n`)
 
   process.stderr.write('pure inference…\n')
-  const limit = await pureInference(10)
-  process.stderr.write(`  median session.run ${fixed(limit.medianMs, 0)} ms\n`)
+  const before = await pureInference(10)
+  process.stderr.write(`  median session.run ${fixed(median(before.times), 0)} ms\n`)
 
   process.stderr.write(`engine, ${longRun} images…\n`)
   const ours = await engineRun(photos, longRun, null)
+  process.stderr.write('pure inference again…\n')
+  const after = await pureInference(10)
+  const medianMs = median([...before.times, ...after.times])
+  const limit = { medianMs, perMinute: 60_000 / medianMs, cpuMsPerRun: (before.cpuMsPerRun + after.cpuMsPerRun) / 2 }
   let serial: EngineRun | null = null
   if (args.serial) {
     process.stderr.write('engine, one request in flight…\n')
@@ -256,7 +293,7 @@ async function main(): Promise<void> {
     '',
     '| measure | value |',
     '| --- | --- |',
-    `| pure-inference limit (median session.run) | ${fixed(limit.medianMs, 0)} ms = ${fixed(limit.perMinute)} images/min |`,
+    `| pure-inference limit (median session.run, before / after the engine run: ${fixed(median(before.times), 0)} / ${fixed(median(after.times), 0)} ms) | ${fixed(limit.medianMs, 0)} ms = ${fixed(limit.perMinute)} images/min |`,
     `| our engine, end to end (steady state, ${ours.steadyImages} images) | ${fixed(ours.perMinute)} images/min |`,
     `| ratio to the pure-inference limit | ${fixed(ours.perMinute / limit.perMinute, 2)} (target ≥ 0.8) |`,
     ...(serial ? [`| our engine, one request in flight (no overlap) | ${fixed(serial.perMinute)} images/min = ${fixed(serial.perMinute / limit.perMinute, 2)} of the limit |`] : []),
@@ -268,6 +305,10 @@ async function main(): Promise<void> {
       : []),
     `| CPU time per image: session.run alone / our worker process (all stages) | ${fixed(limit.cpuMsPerRun, 0)} ms / ${fixed(ours.cpuMsPerImage, 0)} ms |`,
     `| CPU-bound ceiling of the ratio on these cores (run CPU / worker CPU per image) | ${fixed(limit.cpuMsPerRun / ours.cpuMsPerImage, 2)} |`,
+    `| worker CPU per image by thread, busiest first (* = main thread: calls session.run, runs the pipeline) | ${ours.threadCpuMsPerImage
+      .filter((thread) => thread.ms >= 5)
+      .map((thread) => `${fixed(thread.ms, 0)}${thread.main ? '*' : ''}`)
+      .join(' / ')} ms |`,
     `| peak RSS of the engine process | ${mb(ours.peakRss)} (target < 1.6 GB) |`,
     `| engine RSS, first tenth → last tenth of ${longRun} images | ${mb(ours.firstTenthRss)} → ${mb(ours.lastTenthRss)} |`,
     `| output bytes per megapixel (PNG) | ${fixed(ours.bytesPerMegapixel / 1e6, 2)} MB/MP |`,

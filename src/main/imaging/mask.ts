@@ -89,11 +89,22 @@ export function maskUpsizer(
   // The same rows read two values at a time, to spot flat pairs (see the loop below).
   const ringPairs = ring.map((values) => new Int32Array(values.buffer, 0, width >> 1))
   const ringRow = [-1, -1, -1, -1]
+  // Each cached row's run of zeros at its start and end: [0, lead) and [trail, width).
+  const ringLead = [0, 0, 0, 0]
+  const ringTrail = [0, 0, 0, 0]
   const across = (row: number): number => {
     const slot = row & 3
     if (ringRow[slot] !== row) {
-      upsizeRow(mask, row * maskWidth, maskWidth, columns, ring[slot]!)
+      const values = ring[slot]!
+      upsizeRow(mask, row * maskWidth, maskWidth, columns, values)
       ringRow[slot] = row
+      let lead = 0
+      while (lead < width && values[lead] === 0) lead++
+      let trail = width
+      while (trail > lead && values[trail - 1] === 0) trail--
+      ringLead[slot] = lead
+      // A row of zeros throughout is all tail as well as all lead.
+      ringTrail[slot] = lead === width ? 0 : trail
     }
     return slot
   }
@@ -119,10 +130,16 @@ export function maskUpsizer(
       const w1 = rows.weights[t + 1]!
       const w2 = rows.weights[t + 2]!
       const w3 = rows.weights[t + 3]!
+      // Where all four rows are 0 (the background at both ends of most rows), so is the result.
+      const from = Math.min(ringLead[s0]!, ringLead[s1]!, ringLead[s2]!, ringLead[s3]!) & ~1
+      const to = Math.min(pairs * 2, (Math.max(ringTrail[s0]!, ringTrail[s1]!, ringTrail[s2]!, ringTrail[s3]!) + 1) & ~1)
+      out.fill(0, offset, offset + from)
+      out.fill(0, offset + Math.max(from, to), offset + (to === pairs * 2 ? pairs * 2 : width))
       // Two output pixels per step. Where all four rows agree on both (most of a mask is flat),
       // the weighted sum is that value (the weights sum to 1 within fixed-point rounding, which
       // cannot move a value of -2048..2047), so it is copied.
-      for (let pair = 0, x = 0; pair < pairs; pair++, x += 2) {
+      for (let x = from; x < to; x += 2) {
+        const pair = x >> 1
         const word = q0[pair]!
         if (word === q1[pair] && word === q2[pair] && word === q3[pair]) {
           const a = r0[x]!
@@ -136,7 +153,7 @@ export function maskUpsizer(
         out[offset + x] = a < 0 ? 0 : a > 255 ? 255 : a
         out[offset + x + 1] = b < 0 ? 0 : b > 255 ? 255 : b
       }
-      if (width & 1) {
+      if (width & 1 && to === pairs * 2) {
         const x = width - 1
         const a = (w0 * r0[x]! + w1 * r1[x]! + w2 * r2[x]! + w3 * r3[x]! + ROUND) >> WEIGHT_BITS
         out[offset + x] = a < 0 ? 0 : a > 255 ? 255 : a

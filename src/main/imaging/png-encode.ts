@@ -118,6 +118,9 @@ function* filteredBlocks(rowAt: (y: number) => PngRow, width: number, height: nu
   const currentBytes = (): Uint8Array => new Uint8Array(current.buffer, 0, stride)
   const filteredBytes = Buffer.from(filtered.buffer, 0, stride)
   const rowsPerBlock = Math.max(1, Math.floor(BLOCK_BYTES / (stride + 1)))
+  // The transparent ends of the row above (RGBA only); the row above the first is all zero.
+  let aboveLead = width
+  let aboveTrail = 0
 
   for (let top = 0; top < height; top += rowsPerBlock) {
     const rows = Math.min(rowsPerBlock, height - top)
@@ -126,8 +129,25 @@ function* filteredBlocks(rowAt: (y: number) => PngRow, width: number, height: nu
       const { rgb, rgbOffset, alpha, alphaOffset } = rowAt(top + r)
       if (channels === 4) {
         if (!alpha) throw new Error('an RGBA row without alpha')
+        // Transparent pixels at the row's two ends (the background beside the subject, often
+        // half a cutout) pack to 0, and under a transparent pixel of the row above they filter
+        // to 0 as well: those stretches are filled instead of packed pixel by pixel.
+        let lead = 0
+        while (lead < width && alpha[alphaOffset + lead] === 0) lead++
+        let trail = width
+        while (trail > lead && alpha[alphaOffset + trail - 1] === 0) trail--
+        const zeroLead = Math.min(lead, aboveLead)
+        const zeroTrail = Math.max(trail, aboveTrail)
+        current.fill(0, 0, lead)
+        current.fill(0, trail, width)
+        filtered.fill(0, 0, zeroLead)
+        filtered.fill(0, zeroTrail, width)
+        for (let x = zeroLead; x < lead; x++) filtered[x] = upFromZero(above[x]!)
+        for (let x = trail; x < zeroTrail; x++) filtered[x] = upFromZero(above[x]!)
+        aboveLead = lead
+        aboveTrail = trail
         // Pack and filter in one pass: each pixel is one word, and Up needs only the word above.
-        for (let x = 0, k = rgbOffset, i = alphaOffset; x < width; x++, k += 3, i++) {
+        for (let x = lead, k = rgbOffset + lead * 3, i = alphaOffset + lead; x < trail; x++, k += 3, i++) {
           const alphaByte = alpha[i]!
           const a = alphaByte === 0 ? 0 : rgb[k]! | (rgb[k + 1]! << 8) | (rgb[k + 2]! << 16) | (alphaByte << 24)
           const b = above[x]!
@@ -162,4 +182,9 @@ function chunk(type: string, data: Buffer): Buffer {
   data.copy(out, 8)
   out.writeUInt32BE(zlib.crc32(out.subarray(4, 8 + data.length)), 8 + data.length)
   return out
+}
+
+/** The Up filter of a zero byte quartet under `above`: each byte 0 - b mod 256. */
+function upFromZero(above: number): number {
+  return (HIGH_BITS - (above & LOW_BITS)) ^ (~above & HIGH_BITS)
 }

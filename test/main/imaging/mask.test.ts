@@ -58,6 +58,22 @@ describe('upsizeMask', () => {
     expect(flat).toBeLessThan(0.9)
   })
 
+  it('is byte-identical to sharp on a subject mask with empty rows and empty row ends (odd width)', async () => {
+    // Like a model's mask: background (exactly 0) above, below and beside a soft-edged subject,
+    // which upsizeMask fills without weighting.
+    const width = 120
+    const height = 90
+    const mask = new Uint8Array(width * height)
+    for (let y = 20; y < 75; y++) {
+      for (let x = 30; x < 95; x++) mask[y * width + x] = Math.max(0, Math.min(255, Math.round((26 - Math.hypot(x - 62, y - 47)) * 40)))
+    }
+    const ours = upsizeMask(mask, width, height, 1001, 777, { legacyOffset: true })
+    const theirs = await sharpUpsize(mask, width, height, 1001, 777)
+    expect(Buffer.compare(ours, theirs)).toBe(0)
+    expect(ours[0]).toBe(0)
+    expect(ours.includes(255)).toBe(true)
+  })
+
   it('samples centre on centre: a mirror-symmetric mask stays symmetric, unlike libvips 8.18\'s offset', () => {
     const width = 64
     const height = 48

@@ -39,7 +39,12 @@ export class QueueSession {
       batch.onItems((items) => this.forwardItems(items)),
       batch.onItemStatus((change) => this.bufferStatus(change)),
       batch.onProgress((progress) => {
-        if (!this.hidden()) this.emit('batchProgress', progress)
+        if (this.hidden()) return
+        // The summary must not run ahead of the rows: a "finished" batch whose last file still
+        // reads "working" for 30 ms is a visible contradiction. Progress is coalesced by the
+        // service, so this adds at most one status event per progress event.
+        this.flushStatus()
+        this.emit('batchProgress', progress)
       }),
       batch.onHalt((reason) => {
         this.flushStatus()

@@ -109,6 +109,27 @@ describe('queue handlers', () => {
     await expect.poll(statuses).toEqual(['working', 'done'])
   })
 
+  it('never send a progress summary ahead of the status changes it counts', async () => {
+    const engine = createTestEngine({ kind: 'aipic', cost: null })
+    const { app, call, dir } = await setup({ settings: { engine: 'aipic' }, createRemoteEngine: () => engine })
+    const originals = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((name) => writeImage(path.join(dir, 'in', `${name}.png`))))
+    valueOf(await call('addPaths', originals))
+    valueOf(await call('startBatch'))
+    await app.services.batch.whenFinished()
+    await expect.poll(() => app.events.some((event) => event.name === 'batchProgress' && event.payload.state === 'finished')).toBe(true)
+    // Replay the events as the window does: at every summary, the rows already say as much.
+    const doneIds = new Set<number>()
+    let summaries = 0
+    for (const event of app.events) {
+      if (event.name === 'itemStatusChanged') for (const change of event.payload) if (change.status === 'done') doneIds.add(change.id)
+      if (event.name !== 'batchProgress') continue
+      summaries++
+      expect(doneIds.size).toBeGreaterThanOrEqual(event.payload.done)
+    }
+    expect(summaries).toBeGreaterThan(0)
+    expect(doneIds.size).toBe(5)
+  })
+
   it('ask the cost question as an event and go on only when it is accepted', async () => {
     const engine = () => createTestEngine({ kind: 'aipic', cost: { needed: 2, available: 1 } })
     const { app, call, dir } = await setup({ settings: { engine: 'aipic' }, createRemoteEngine: engine })

@@ -4,19 +4,15 @@
  * only sends SMS codes to those).
  */
 import { KoutuError } from '../../shared/errors'
-
-const MAINLAND_MOBILE = /^1[3-9]\d{9}$/
+import { isMainlandMobile, stripPhoneNumber } from '../../shared/phone'
 
 /**
  * Strip spaces, dashes, dots, parentheses and a `+86`/`0086`/`86` country prefix, then check the
  * result is an 11-digit mainland mobile number. Throws `aipic.invalid-phone` otherwise.
  */
 export function normalizePhone(input: string): string {
-  let digits = input.trim().replace(/[\s\-.()\u00a0]/g, '')
-  if (digits.startsWith('+86')) digits = digits.slice(3)
-  else if (digits.startsWith('0086')) digits = digits.slice(4)
-  else if (digits.length === 13 && digits.startsWith('86')) digits = digits.slice(2)
-  if (!MAINLAND_MOBILE.test(digits)) {
+  const digits = stripPhoneNumber(input)
+  if (!isMainlandMobile(digits)) {
     throw new KoutuError(
       'aipic.invalid-phone',
       `"${input}" is not a mainland China mobile number (11 digits starting with 1, optionally with +86).`,

@@ -49,17 +49,7 @@ export function looksLikeHeic(head: Uint8Array): boolean {
  * not an image), `image.too-large` (over `maxMegapixels`) or `image.heic-unsupported`.
  */
 export async function decodeImage(path: string, options: DecodeOptions): Promise<DecodedImage> {
-  let bytes: Buffer
-  try {
-    // Reading the file ourselves (rather than handing sharp the path) lets the HEIC check look at
-    // the header without a second read; the bytes are freed as soon as decoding finishes.
-    bytes = await readFile(path)
-  } catch (cause) {
-    throw new KoutuError('image.unreadable', `Cannot read ${path}: ${(cause as Error).message}`, {
-      detail: { path },
-      cause,
-    })
-  }
+  const bytes = await readImageFile(path)
   if (looksLikeHeic(bytes)) return decodeHeic(bytes, path, options)
   return decodeWithSharp(bytes, path, options)
 }
@@ -150,15 +140,7 @@ export interface ModelInputImage {
  * pixels: the full decode happens later, only for compositing (see pipeline.ts).
  */
 export async function decodeForModel(path: string, size: number, options: DecodeOptions): Promise<ModelInputImage> {
-  let bytes: Buffer
-  try {
-    bytes = await readFile(path)
-  } catch (cause) {
-    throw new KoutuError('image.unreadable', `Cannot read ${path}: ${(cause as Error).message}`, {
-      detail: { path },
-      cause,
-    })
-  }
+  const bytes = await readImageFile(path)
   let metadata: Metadata | null = null
   if (!looksLikeHeic(bytes)) {
     try {
@@ -256,6 +238,22 @@ async function decodeHeic(bytes: Buffer, path: string, options: DecodeOptions): 
   const rgba = Buffer.from(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength)
   const { rgb, alpha } = splitAlpha(rgba, pixels)
   return { rgb, alpha: isOpaque(alpha) ? null : alpha, width: decoded.width, height: decoded.height, format: 'heif', orientation: 1 }
+}
+
+/**
+ * The file's bytes, or `image.unreadable`. Reading the file ourselves (rather than handing sharp
+ * the path) lets the HEIC check look at the header without a second read; the bytes are freed
+ * as soon as decoding finishes.
+ */
+async function readImageFile(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path)
+  } catch (cause) {
+    throw new KoutuError('image.unreadable', `Cannot read ${path}: ${(cause as Error).message}`, {
+      detail: { path },
+      cause,
+    })
+  }
 }
 
 function unreadable(path: string, cause: unknown): KoutuError {

@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { KoutuError, deserializeError, type SerializedError } from '../../../shared/errors'
 import type { Logger } from '../../../shared/logger'
+import { abortable } from '../abortable'
 import { finishRemoteCutout, type FinishInput, type FinishOutput } from './apply-result'
 
 export interface FinishPoolOptions {
@@ -186,31 +187,4 @@ export function createFinishPool(options: FinishPoolOptions): FinishPool {
       await Promise.all(slots.splice(0).map((slot) => slot.worker.terminate()))
     },
   }
-}
-
-/** Rejects as soon as `signal` aborts; the work itself finishes in the background and is dropped. */
-function abortable<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return work
-  return new Promise<T>((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason)
-      work.catch(() => undefined)
-      return
-    }
-    const onAbort = (): void => {
-      work.catch(() => undefined)
-      reject(signal.reason)
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
 }

@@ -9,6 +9,7 @@ import os from 'node:os'
 import { deserializeError, KoutuError } from '../../../shared/errors'
 import type { Logger } from '../../../shared/logger'
 import type { CustomModel, LocalModelId } from '../../../shared/settings'
+import { abortable } from '../abortable'
 import type { CutoutEngine, CutoutRequest, CutoutResult } from '../types'
 import { isWorkerMessage, type WorkerMessage } from './protocol'
 import { createForkSpawner, defaultWorkerPath, type WorkerHandle, type WorkerSpawner } from './spawn'
@@ -167,7 +168,7 @@ export function createLocalEngine(options: LocalEngineOptions): CutoutEngine {
     if (closed) throw new KoutuError('engine.closed', 'The local engine was closed.')
     if (signal.aborted) throw aborted()
     const running = worker ?? (worker = start())
-    await abortable(running.ready, signal)
+    await abortable(running.ready, signal, aborted)
     if (running.handle !== worker?.handle) {
       throw new KoutuError('engine.crashed', 'The model process stopped while starting.')
     }
@@ -221,21 +222,4 @@ function defaultThreads(): number {
 
 function aborted(): KoutuError {
   return new KoutuError('job.aborted', 'Cancelled.')
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(aborted())
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
 }

@@ -4,18 +4,8 @@
  * validation and SMS resend countdown, the history pages and the ad banner.
  */
 import type { AccountState as AccountSnapshot, AdInfo, HistoryPage } from '../../../shared/account'
+import { isMainlandMobile, stripPhoneNumber } from '../../../shared/phone'
 import { call, subscribe } from '../lib/bridge'
-
-/** Mirrors src/main/aipic/phone.ts, so the form can say what is wrong before anything is sent. */
-const MAINLAND_MOBILE = /^1[3-9]\d{9}$/
-
-export function normalizePhoneInput(input: string): string {
-  let digits = input.trim().replace(/[\s\-.()\u00a0]/g, '')
-  if (digits.startsWith('+86')) digits = digits.slice(3)
-  else if (digits.startsWith('0086')) digits = digits.slice(4)
-  else if (digits.length === 13 && digits.startsWith('86')) digits = digits.slice(2)
-  return digits
-}
 
 export const HISTORY_PAGE_SIZE = 10
 
@@ -60,7 +50,7 @@ export class AccountState {
     return this.#codeSent
   }
   get phoneValid(): boolean {
-    return MAINLAND_MOBILE.test(normalizePhoneInput(this.#phone))
+    return isMainlandMobile(stripPhoneNumber(this.#phone))
   }
   get codeValid(): boolean {
     return /^\d{4}$/.test(this.#code.replace(/\s/g, ''))
@@ -120,14 +110,14 @@ export class AccountState {
   async sendCode(): Promise<void> {
     this.#phoneTouched = true
     if (!this.phoneValid) return
-    if (await this.#act('send', () => call('sendCode', normalizePhoneInput(this.#phone)))) this.#codeSent = true
+    if (await this.#act('send', () => call('sendCode', stripPhoneNumber(this.#phone)))) this.#codeSent = true
   }
 
   async login(): Promise<void> {
     this.#phoneTouched = true
     this.#codeTouched = true
     if (!this.phoneValid || !this.codeValid) return
-    const ok = await this.#act('login', () => call('login', normalizePhoneInput(this.#phone), this.#code.replace(/\s/g, '')))
+    const ok = await this.#act('login', () => call('login', stripPhoneNumber(this.#phone), this.#code.replace(/\s/g, '')))
     if (ok) {
       this.#code = ''
       this.#codeSent = false

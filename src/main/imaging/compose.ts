@@ -127,10 +127,11 @@ export async function composeCutoutFromMask(
   const rowAlpha = new Uint8Array(width)
   const row: PngRow = { rgb: image.rgb, rgbOffset: 0, alpha: rowAlpha, alphaOffset: 0 }
   const data = await encodePngRows(width, height, true, (y) => {
-    alphaRows.row(y, rowAlpha, 0)
+    const spans = alphaRows.row(y, rowAlpha, 0)
     row.rgbOffset = y * width * 3
+    row.spans = spans
     // Transparent pixels need no clearing: the PNG writer stores them as 0,0,0,0 itself.
-    edges?.apply(y, image.rgb, row.rgbOffset, rowAlpha, 0)
+    edges?.apply(y, image.rgb, row.rgbOffset, rowAlpha, 0, spans)
     return row
   })
   return { data, format: 'png', width, height, emptyMask: false }

@@ -15,6 +15,7 @@
  * work grid is scaled from those instead of from the full-resolution buffers.
  */
 import sharp from 'sharp'
+import type { RowSpans } from './mask'
 
 /**
  * The long edge of the grid on which the local means are computed. Measured on the test's red
@@ -395,19 +396,34 @@ export class EdgeRows {
 
   /**
    * Row `y`: the pixels of `rgb` from `rgbOffset` and their alpha in `alpha` from `alphaOffset`
-   * (any buffers: the whole image, or one row).
+   * (any buffers: the whole image, or one row). With the row's `spans` (from the mask upsizer)
+   * only its soft spans are visited; without, the whole row is scanned for soft pixels.
    */
-  apply(y: number, rgb: Uint8Array, rgbOffset: number, alpha: Uint8Array, alphaOffset: number): void {
+  apply(y: number, rgb: Uint8Array, rgbOffset: number, alpha: Uint8Array, alphaOffset: number, spans?: RowSpans): void {
+    if (!spans) {
+      this.scan(y, rgb, rgbOffset, alpha, alphaOffset)
+      return
+    }
+    const { count, ends, values } = spans
+    for (let i = 0, start = 0; i < count; start = ends[i]!, i++) {
+      const value = values[i]!
+      if (value === 255) continue
+      if (value === 0) {
+        if (this.clearTransparent) rgb.fill(0, rgbOffset + start * 3, rgbOffset + ends[i]! * 3)
+        continue
+      }
+      this.blendRange(y, rgb, rgbOffset, alpha, alphaOffset, start, ends[i]!)
+    }
+  }
+
+  /** apply() without spans: skip opaque (and, unless clearing, transparent) pixels as found. */
+  private scan(y: number, rgb: Uint8Array, rgbOffset: number, alpha: Uint8Array, alphaOffset: number): void {
     const { width, clearTransparent } = this
     // Four alpha bytes at a time where they are aligned: most of a photo is fully opaque or
     // fully transparent, and skipping those runs word by word is most of this loop's saving.
     if (this.words?.buffer !== alpha.buffer) this.words = new Uint32Array(alpha.buffer, 0, alpha.buffer.byteLength >> 2)
     const words = this.words
     const first = alpha.byteOffset + alphaOffset
-    let sampled = false
-    let dy = 0
-    let upper = this.upper
-    let lower = this.lower
     for (let x = 0; x < width; x++) {
       const byte = first + x
       if ((byte & 3) === 0 && x + 4 <= width) {
@@ -419,6 +435,30 @@ export class EdgeRows {
       }
       const a8 = alpha[alphaOffset + x]!
       if (a8 === 255) continue
+      if (a8 === 0) {
+        if (clearTransparent) {
+          const k = rgbOffset + x * 3
+          rgb[k] = 0
+          rgb[k + 1] = 0
+          rgb[k + 2] = 0
+        }
+        continue
+      }
+      // A run of soft pixels: blended together, so the grid rows are looked up once per run.
+      let end = x + 1
+      while (end < width && alpha[alphaOffset + end] !== 0 && alpha[alphaOffset + end] !== 255) end++
+      this.blendRange(y, rgb, rgbOffset, alpha, alphaOffset, x, end)
+      x = end - 1
+    }
+  }
+
+  /** The blur-fusion formula on pixels [from, to) of row y; opaque or clear ones among them are kept. */
+  private blendRange(y: number, rgb: Uint8Array, rgbOffset: number, alpha: Uint8Array, alphaOffset: number, from: number, to: number): void {
+    const dy = this.sampleRows(y)
+    const { upper, lower, clearTransparent } = this
+    for (let x = from; x < to; x++) {
+      const a8 = alpha[alphaOffset + x]!
+      if (a8 === 255) continue
       const k = rgbOffset + x * 3
       if (a8 === 0) {
         if (clearTransparent) {
@@ -427,13 +467,6 @@ export class EdgeRows {
           rgb[k + 2] = 0
         }
         continue
-      }
-      if (!sampled) {
-        // The first edge pixel of this row: make sure the two grid rows around it are cached.
-        sampled = true
-        dy = this.sampleRows(y)
-        upper = this.upper
-        lower = this.lower
       }
       const kf = KEEP_FOREGROUND[a8]!
       const ki = KEEP_IMAGE[a8]!

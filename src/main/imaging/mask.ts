@@ -64,9 +64,31 @@ export function upsizeMask(
 
 /** An enlarged mask produced one row at a time (cheapest in increasing row order). */
 export interface MaskRows {
-  /** Write row `y` (width bytes) into `out` at `offset`. */
-  row(y: number, out: Uint8Array, offset: number): void
+  /**
+   * Write row `y` (width bytes) into `out` at `offset`, and describe it: the spans returned stay
+   * valid until the next call.
+   */
+  row(y: number, out: Uint8Array, offset: number): RowSpans
 }
+
+/**
+ * [Note: row spans] A row of an enlarged mask cut into runs: most of a cutout's row is exactly 0
+ * (background) or 255 (subject), and the soft edge between them is a few per cent of it. The
+ * upsizer knows where those runs are from the mask itself, so it fills them natively instead of
+ * weighting every pixel, and hands the runs on: decontamination then visits only the soft
+ * pixels and the PNG packer packs opaque runs without reading alpha, where each would otherwise
+ * scan the whole row byte by byte again.
+ */
+export interface RowSpans {
+  /** Spans in the row, left to right, covering it: span i is [i ? ends[i - 1] : 0, ends[i]). */
+  count: number
+  ends: Int32Array
+  /** Every pixel of span i has alpha values[i] (0-255), or values[i] is VARYING: read them. */
+  values: Int16Array
+}
+
+/** The value of a span whose pixels differ from one another. */
+export const VARYING = -1
 
 /**
  * The rows of upsizeMask without the whole enlarged mask in memory: a caller that consumes the
@@ -83,33 +105,25 @@ export function maskUpsizer(
   if (width < maskWidth || height < maskHeight) throw new Error('upsizeMask only enlarges')
   const columns = sampling(width, maskWidth, options.legacyOffset === true)
   const rows = sampling(height, maskHeight, options.legacyOffset === true)
+  const bases = columns.starts.length - 1
   // Rows of the horizontal pass, computed once each as output rows first need them. Values may
   // overshoot 0-255 (Catmull-Rom rings slightly), as in libvips, so they are kept as int16.
   const ring = [0, 1, 2, 3].map(() => new Int16Array(width))
-  // The same rows read two values at a time, to spot flat pairs (see the loop below).
-  const ringPairs = ring.map((values) => new Int32Array(values.buffer, 0, width >> 1))
+  // Per cached row and column base: the value of its four taps when they are equal, else VARYING.
+  const ringFlat = [0, 1, 2, 3].map(() => new Int16Array(bases))
   const ringRow = [-1, -1, -1, -1]
-  // Each cached row's run of zeros at its start and end: [0, lead) and [trail, width).
-  const ringLead = [0, 0, 0, 0]
-  const ringTrail = [0, 0, 0, 0]
   const across = (row: number): number => {
     const slot = row & 3
     if (ringRow[slot] !== row) {
-      const values = ring[slot]!
-      upsizeRow(mask, row * maskWidth, maskWidth, columns, values)
+      upsizeRow(mask, row * maskWidth, maskWidth, columns, ring[slot]!, ringFlat[slot]!)
       ringRow[slot] = row
-      let lead = 0
-      while (lead < width && values[lead] === 0) lead++
-      let trail = width
-      while (trail > lead && values[trail - 1] === 0) trail--
-      ringLead[slot] = lead
-      // A row of zeros throughout is all tail as well as all lead.
-      ringTrail[slot] = lead === width ? 0 : trail
     }
     return slot
   }
   const last = maskHeight - 1
-  const pairs = width >> 1
+  // The spans of the current band of output rows (those sharing one base row, so four taps).
+  const spans: RowSpans = { count: 0, ends: new Int32Array(bases), values: new Int16Array(bases) }
+  let spansBase = Number.NaN
   return {
     row(y, out, offset) {
       const t = y * 4
@@ -118,48 +132,62 @@ export function maskUpsizer(
       const s1 = across(clamp(base, last))
       const s2 = across(clamp(base + 1, last))
       const s3 = across(clamp(base + 2, last))
+      if (base !== spansBase) {
+        bandSpans(ringFlat[s0]!, ringFlat[s1]!, ringFlat[s2]!, ringFlat[s3]!, columns.starts, spans)
+        spansBase = base
+      }
       const r0 = ring[s0]!
       const r1 = ring[s1]!
       const r2 = ring[s2]!
       const r3 = ring[s3]!
-      const q0 = ringPairs[s0]!
-      const q1 = ringPairs[s1]!
-      const q2 = ringPairs[s2]!
-      const q3 = ringPairs[s3]!
       const w0 = rows.weights[t]!
       const w1 = rows.weights[t + 1]!
       const w2 = rows.weights[t + 2]!
       const w3 = rows.weights[t + 3]!
-      // Where all four rows are 0 (the background at both ends of most rows), so is the result.
-      const from = Math.min(ringLead[s0]!, ringLead[s1]!, ringLead[s2]!, ringLead[s3]!) & ~1
-      const to = Math.min(pairs * 2, (Math.max(ringTrail[s0]!, ringTrail[s1]!, ringTrail[s2]!, ringTrail[s3]!) + 1) & ~1)
-      out.fill(0, offset, offset + from)
-      out.fill(0, offset + Math.max(from, to), offset + (to === pairs * 2 ? pairs * 2 : width))
-      // Two output pixels per step. Where all four rows agree on both (most of a mask is flat),
-      // the weighted sum is that value (the weights sum to 1 within fixed-point rounding, which
-      // cannot move a value of -2048..2047), so it is copied.
-      for (let x = from; x < to; x += 2) {
-        const pair = x >> 1
-        const word = q0[pair]!
-        if (word === q1[pair] && word === q2[pair] && word === q3[pair]) {
-          const a = r0[x]!
-          const b = r0[x + 1]!
-          out[offset + x] = a < 0 ? 0 : a > 255 ? 255 : a
-          out[offset + x + 1] = b < 0 ? 0 : b > 255 ? 255 : b
+      const { count, ends, values } = spans
+      for (let i = 0, start = 0; i < count; start = ends[i]!, i++) {
+        const end = ends[i]!
+        const value = values[i]!
+        // Where the four taps of all four rows are one value, the weighted sum is that value
+        // (the weights sum to 1 within fixed-point rounding, which cannot move a value of
+        // -2048..2047).
+        if (value !== VARYING) {
+          // fill() is native but costs a call: short runs are cheaper stored one by one.
+          if (end - start > 32) out.fill(value, offset + start, offset + end)
+          else for (let x = offset + start; x < offset + end; x++) out[x] = value
           continue
         }
-        const a = (w0 * r0[x]! + w1 * r1[x]! + w2 * r2[x]! + w3 * r3[x]! + ROUND) >> WEIGHT_BITS
-        const b = (w0 * r0[x + 1]! + w1 * r1[x + 1]! + w2 * r2[x + 1]! + w3 * r3[x + 1]! + ROUND) >> WEIGHT_BITS
-        out[offset + x] = a < 0 ? 0 : a > 255 ? 255 : a
-        out[offset + x + 1] = b < 0 ? 0 : b > 255 ? 255 : b
+        for (let x = start; x < end; x++) {
+          const v = (w0 * r0[x]! + w1 * r1[x]! + w2 * r2[x]! + w3 * r3[x]! + ROUND) >> WEIGHT_BITS
+          out[offset + x] = v < 0 ? 0 : v > 255 ? 255 : v
+        }
       }
-      if (width & 1 && to === pairs * 2) {
-        const x = width - 1
-        const a = (w0 * r0[x]! + w1 * r1[x]! + w2 * r2[x]! + w3 * r3[x]! + ROUND) >> WEIGHT_BITS
-        out[offset + x] = a < 0 ? 0 : a > 255 ? 255 : a
-      }
+      return spans
     },
   }
+}
+
+/**
+ * The spans of one band of output rows: a column base whose four taps are flat at one value in
+ * all four rows gives that value to all its output columns; runs of equal bases are merged.
+ */
+function bandSpans(f0: Int16Array, f1: Int16Array, f2: Int16Array, f3: Int16Array, starts: Int32Array, spans: RowSpans): void {
+  const { ends, values } = spans
+  let count = 0
+  for (let k = 0; k < f0.length; k++) {
+    const end = starts[k + 1]!
+    if (end === starts[k]) continue
+    const flat = f0[k]!
+    const value = flat === f1[k] && flat === f2[k] && flat === f3[k] ? flat : VARYING
+    if (count > 0 && values[count - 1] === value) {
+      ends[count - 1] = end
+      continue
+    }
+    values[count] = value
+    ends[count] = end
+    count++
+  }
+  spans.count = count
 }
 
 /** libvips' VIPS_INTERPOLATE_SHIFT and VIPS_TRANSFORM_SCALE. */
@@ -219,7 +247,7 @@ function sampling(outSize: number, inSize: number, legacyOffset: boolean): Sampl
  * One mask row across: output pixels sharing a base share their four taps, so each run loads
  * them once, and a run over a flat stretch (all four taps equal: weights sum to 1) is a fill.
  */
-function upsizeRow(mask: Uint8Array, offset: number, maskWidth: number, columns: Sampling, out: Int16Array): void {
+function upsizeRow(mask: Uint8Array, offset: number, maskWidth: number, columns: Sampling, out: Int16Array, flat: Int16Array): void {
   const { base, weights, starts } = columns
   const last = maskWidth - 1
   const first = base[0]!
@@ -233,9 +261,12 @@ function upsizeRow(mask: Uint8Array, offset: number, maskWidth: number, columns:
     const m2 = mask[offset + clamp(b + 1, last)]!
     const m3 = mask[offset + clamp(b + 2, last)]!
     if (m0 === m1 && m1 === m2 && m2 === m3) {
+      flat[k] = m0
+      // A loop, not fill(): these runs are a few pixels long, shorter than a call's overhead.
       for (let x = x0; x < x1; x++) out[x] = m0
       continue
     }
+    flat[k] = VARYING
     for (let x = x0, t = x0 * 4; x < x1; x++, t += 4) {
       out[x] = (weights[t]! * m0 + weights[t + 1]! * m1 + weights[t + 2]! * m2 + weights[t + 3]! * m3 + ROUND) >> WEIGHT_BITS
     }

@@ -17,6 +17,7 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import zlib from 'node:zlib'
+import { VARYING, type RowSpans } from './mask'
 
 /** Filtered bytes handed to zlib at a time: bounds the encoder's memory whatever the image size. */
 const BLOCK_BYTES = 1 << 20
@@ -50,6 +51,8 @@ export interface PngRow {
   /** Null for an RGB PNG. */
   alpha: Uint8Array | null
   alphaOffset: number
+  /** Where the row's alpha is flat (see [Note: row spans]): lets opaque runs skip reading it. */
+  spans?: RowSpans | undefined
 }
 
 /**
@@ -126,16 +129,22 @@ function* filteredBlocks(rowAt: (y: number) => PngRow, width: number, height: nu
     const rows = Math.min(rowsPerBlock, height - top)
     const block = Buffer.allocUnsafe(rows * (stride + 1))
     for (let r = 0; r < rows; r++) {
-      const { rgb, rgbOffset, alpha, alphaOffset } = rowAt(top + r)
+      const { rgb, rgbOffset, alpha, alphaOffset, spans } = rowAt(top + r)
       if (channels === 4) {
         if (!alpha) throw new Error('an RGBA row without alpha')
         // Transparent pixels at the row's two ends (the background beside the subject, often
         // half a cutout) pack to 0, and under a transparent pixel of the row above they filter
         // to 0 as well: those stretches are filled instead of packed pixel by pixel.
         let lead = 0
-        while (lead < width && alpha[alphaOffset + lead] === 0) lead++
         let trail = width
-        while (trail > lead && alpha[alphaOffset + trail - 1] === 0) trail--
+        if (spans) {
+          const { count, ends, values } = spans
+          if (values[0] === 0) lead = ends[0]!
+          if (values[count - 1] === 0) trail = count > 1 ? ends[count - 2]! : lead
+        } else {
+          while (lead < width && alpha[alphaOffset + lead] === 0) lead++
+          while (trail > lead && alpha[alphaOffset + trail - 1] === 0) trail--
+        }
         const zeroLead = Math.min(lead, aboveLead)
         const zeroTrail = Math.max(trail, aboveTrail)
         current.fill(0, 0, lead)
@@ -146,13 +155,15 @@ function* filteredBlocks(rowAt: (y: number) => PngRow, width: number, height: nu
         for (let x = trail; x < zeroTrail; x++) filtered[x] = upFromZero(above[x]!)
         aboveLead = lead
         aboveTrail = trail
-        // Pack and filter in one pass: each pixel is one word, and Up needs only the word above.
-        for (let x = lead, k = rgbOffset + lead * 3, i = alphaOffset + lead; x < trail; x++, k += 3, i++) {
-          const alphaByte = alpha[i]!
-          const a = alphaByte === 0 ? 0 : rgb[k]! | (rgb[k + 1]! << 8) | (rgb[k + 2]! << 16) | (alphaByte << 24)
-          const b = above[x]!
-          current[x] = a
-          filtered[x] = ((a | HIGH_BITS) - (b & LOW_BITS)) ^ ((a ^ ~b) & HIGH_BITS)
+        if (!spans) {
+          packRgba(rgb, rgbOffset, alpha, alphaOffset, above, current, filtered, lead, trail, VARYING)
+        } else {
+          const { count, ends, values } = spans
+          for (let i = 0, start = 0; i < count; start = ends[i]!, i++) {
+            const from = Math.max(start, lead)
+            const to = Math.min(ends[i]!, trail)
+            if (from < to) packRgba(rgb, rgbOffset, alpha, alphaOffset, above, current, filtered, from, to, values[i]!)
+          }
         }
       } else {
         currentBytes().set(rgb.subarray(rgbOffset, rgbOffset + stride))
@@ -171,6 +182,47 @@ function* filteredBlocks(rowAt: (y: number) => PngRow, width: number, height: nu
       current = swap
     }
     yield block
+  }
+}
+
+/**
+ * Pack pixels [from, to) of an RGBA row into words and Up-filter them in the same pass (each
+ * pixel is one word, and Up needs only the word above). `flat` is the alpha of every pixel in
+ * the range when known (then alpha is not read), else VARYING.
+ */
+function packRgba(
+  rgb: Uint8Array,
+  rgbOffset: number,
+  alpha: Uint8Array,
+  alphaOffset: number,
+  above: Uint32Array,
+  current: Uint32Array,
+  filtered: Uint32Array,
+  from: number,
+  to: number,
+  flat: number,
+): void {
+  if (flat === 0) {
+    current.fill(0, from, to)
+    for (let x = from; x < to; x++) filtered[x] = upFromZero(above[x]!)
+    return
+  }
+  if (flat !== VARYING) {
+    const alphaBits = flat << 24
+    for (let x = from, k = rgbOffset + from * 3; x < to; x++, k += 3) {
+      const a = rgb[k]! | (rgb[k + 1]! << 8) | (rgb[k + 2]! << 16) | alphaBits
+      const b = above[x]!
+      current[x] = a
+      filtered[x] = ((a | HIGH_BITS) - (b & LOW_BITS)) ^ ((a ^ ~b) & HIGH_BITS)
+    }
+    return
+  }
+  for (let x = from, k = rgbOffset + from * 3, i = alphaOffset + from; x < to; x++, k += 3, i++) {
+    const alphaByte = alpha[i]!
+    const a = alphaByte === 0 ? 0 : rgb[k]! | (rgb[k + 1]! << 8) | (rgb[k + 2]! << 16) | (alphaByte << 24)
+    const b = above[x]!
+    current[x] = a
+    filtered[x] = ((a | HIGH_BITS) - (b & LOW_BITS)) ^ ((a ^ ~b) & HIGH_BITS)
   }
 }
 

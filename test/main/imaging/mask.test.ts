@@ -4,7 +4,7 @@
  */
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
-import { resizeMask, upsizeMask } from '../../../src/main/imaging/mask'
+import { maskUpsizer, resizeMask, upsizeMask, VARYING } from '../../../src/main/imaging/mask'
 import { PHOTOS, skimagePath } from '../../helpers/images'
 
 /** A mask with real structure: a photo's luminance, contrast-stretched so it has flat 0 and 255 areas. */
@@ -96,6 +96,41 @@ describe('upsizeMask', () => {
       const out = upsizeMask(new Uint8Array(40 * 30).fill(value), 40, 30, 413, 297)
       expect(out.every((v) => v === value)).toBe(true)
     }
+  })
+
+  it('describes every row by spans that cover it, flat spans holding exactly their value', async () => {
+    const width = 256
+    const height = 192
+    const mask = await photoMask(width, height)
+    const toWidth = 1001
+    const toHeight = 777
+    const rows = maskUpsizer(mask, width, height, toWidth, toHeight)
+    const row = new Uint8Array(toWidth)
+    let flatPixels = 0
+    let varyingPixels = 0
+    for (let y = 0; y < toHeight; y++) {
+      const spans = rows.row(y, row, 0)
+      let start = 0
+      for (let i = 0; i < spans.count; i++) {
+        const end = spans.ends[i]!
+        expect(end).toBeGreaterThan(start)
+        const value = spans.values[i]!
+        if (value === VARYING) {
+          varyingPixels += end - start
+        } else {
+          flatPixels += end - start
+          for (let x = start; x < end; x++) if (row[x] !== value) throw new Error(`row ${y} pixel ${x} is ${row[x]}, its span says ${value}`)
+        }
+        start = end
+      }
+      expect(start).toBe(toWidth)
+    }
+    // The photo mask has both kinds in quantity, so both were checked.
+    expect(flatPixels / (toWidth * toHeight)).toBeGreaterThan(0.2)
+    expect(varyingPixels / (toWidth * toHeight)).toBeGreaterThan(0.1)
+    // And the rows are the same as the whole-mask upsizer's.
+    const whole = upsizeMask(mask, width, height, toWidth, toHeight)
+    expect(Buffer.compare(Buffer.from(row), whole.subarray((toHeight - 1) * toWidth))).toBe(0)
   })
 
   it('refuses to shrink (that needs a low-pass filter)', () => {

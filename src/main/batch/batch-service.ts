@@ -44,7 +44,7 @@ import { DEFAULT_SETTINGS, type Settings } from '../../shared/settings'
 import type { CutoutEngine } from '../engine/types'
 import { isProcessAlive, outputWriteError, removeStaleTemp, writeFileAtomic } from './atomic-write'
 import { outputOptionsOf, snapshotSettings } from './batch-settings'
-import { haltsBatch, isEngineCrash, isOutcomeUnknown } from './engine-errors'
+import { haltsBatch, isEngineCrash, isOutcomeUnknown, wasCharged } from './engine-errors'
 import { ownOutputMatcher } from './file-kinds'
 import {
   JOURNAL_VERSION,
@@ -590,8 +590,9 @@ export class BatchService {
       }
       reservedPath = decision.outputPath
       const engine = await this.ensureEngine(batch)
+      // A result that arrives after a cancel is still saved: the work is done (and, for the
+      // remote engine, paid for; see [Note: paid work is finished]).
       const result = await engine.process({ inputPath: entry.item.inputPath, options: outputOptionsOf(batch.snapshot) }, controller.signal)
-      controller.signal.throwIfAborted()
       for (let attempt = 0; ; attempt += 1) {
         batch.journal.append({ type: 'commit', id: entry.item.id, outputPath: decision.outputPath })
         if (await writeFileAtomic(decision.outputPath, result.data, { replace: decision.replace })) break
@@ -656,7 +657,7 @@ export class BatchService {
   }
 
   private handleFailure(batch: CurrentBatch, entry: Entry, controller: AbortController, generation: number, error: unknown): void {
-    if (controller.signal.aborted || isKoutuError(error, 'job.aborted')) {
+    if (isKoutuError(error, 'job.aborted') || (controller.signal.aborted && !wasCharged(error))) {
       // Cancelled or shut down: the file simply was not done.
       batch.journal.append({ type: 'requeued', ids: [entry.item.id], at: this.isoNow() })
       entry.attempts = Math.max(0, entry.attempts - 1)

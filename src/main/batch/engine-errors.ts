@@ -21,3 +21,11 @@ export function haltsBatch(error: unknown): boolean {
 export function isOutcomeUnknown(error: unknown): boolean {
   return error instanceof KoutuError && (error.code === 'aipic.outcome-unknown' || error.detail.outcomeUnknown === true)
 }
+
+/**
+ * A failure after the engine spent something on the file (a remote credit): it is recorded
+ * even when the batch was cancelled meanwhile, never requeued, so the file is not paid twice.
+ */
+export function wasCharged(error: unknown): boolean {
+  return isOutcomeUnknown(error) || (error instanceof KoutuError && error.detail.charged === true)
+}

@@ -19,6 +19,7 @@
 import type { AccountIdentity, AccountState } from '../../../shared/account'
 import { KoutuError, isKoutuError } from '../../../shared/errors'
 import type { Logger } from '../../../shared/logger'
+import { wasCharged } from '../../batch/engine-errors'
 import { probePixels } from '../../imaging/decode'
 import { requireConsent, type ConsentSettings } from '../../upload/consent'
 import { uploadPhoto, type PhotoUpload } from '../../upload/upload-photo'
@@ -169,28 +170,27 @@ class AipicEngine implements CutoutEngine {
     )
     signal.throwIfAborted()
 
-    // From here on a credit may be spent: see [Note: aipic retries and spent credits].
-    const { resultUrl, identity } = await this.cutouts.run(() => this.options.account.cutout(upload.url, signal, this.identity), signal)
+    // [Note: paid work is finished] From here on a credit may be spent (see [Note: aipic
+    // retries and spent credits]). A cancel or quit after this point would throw the paid result
+    // away and requeue the file, spending a second credit on it later, so `signal` only stops
+    // the wait for a cutout slot: the request, the download and the compositing then run to
+    // the end (bounded by the client's timeouts) and the batch engine saves the result.
+    const { resultUrl, identity } = await this.cutouts.run(() => this.options.account.cutout(upload.url, undefined, this.identity), signal)
     let resultBytes: Uint8Array
     try {
-      resultBytes = await this.options.account.downloadResult(resultUrl, signal)
+      resultBytes = await this.options.account.downloadResult(resultUrl)
     } catch (error) {
       throw chargedButLost(error)
     }
     const finished = await this.finishing
-      .run(
-        () =>
-          this.pool.run(
-            {
-              inputPath,
-              resultBytes,
-              original: { width: upload.prepared.original.width, height: upload.prepared.original.height },
-              options: { ...options, fullResolution: this.options.fullResolutionOutput },
-              maxResultMegapixels: Math.max(options.maxMegapixels, this.options.uploadMaxMegapixels),
-            },
-            signal,
-          ),
-        signal,
+      .run(() =>
+        this.pool.run({
+          inputPath,
+          resultBytes,
+          original: { width: upload.prepared.original.width, height: upload.prepared.original.height },
+          options: { ...options, fullResolution: this.options.fullResolutionOutput },
+          maxResultMegapixels: Math.max(options.maxMegapixels, this.options.uploadMaxMegapixels),
+        }),
       )
       .catch((error: unknown) => {
         throw chargedButLost(error)
@@ -211,7 +211,9 @@ class AipicEngine implements CutoutEngine {
   /** Maps a failure to what the batch engine should do with it. */
   private classify(error: unknown, signal: AbortSignal): unknown {
     if (isKoutuError(error, 'job.aborted')) return error
-    if (signal.aborted) return new KoutuError('job.aborted', 'Stopped before the photo was finished.', { cause: error })
+    // A failure after the credit was spent stays what it is, cancelled or not: see
+    // [Note: paid work is finished].
+    if (signal.aborted && !wasCharged(error)) return new KoutuError('job.aborted', 'Stopped before the photo was finished.', { cause: error })
     if (isBatchLevelFailure(error)) return markHalting(error)
     return error
   }

@@ -231,6 +231,36 @@ it('marks a file whose cutout reply was lost as unknown, and never sends it twic
   expect(after - before).toBe(1)
 })
 
+it('finishes and saves a file whose cutout was already requested when the batch is cancelled (no credit wasted)', async () => {
+  const dir = await folderOf(1)
+  await world.account.refreshCredits()
+  const creditBefore = deviceCredit(world)
+  const cutoutsBefore = world.aipic.state.requests.filter((request) => request.endpoint === 'rm_pic_bg_with_uuid').length
+  let cancelled: Promise<void> | null = null
+  const account = {
+    getState: () => world.account.getState(),
+    creditsLeft: (signal?: AbortSignal) => world.account.creditsLeft(signal),
+    refreshCredits: (signal?: AbortSignal) => world.account.refreshCredits(signal),
+    downloadResult: (url: string, signal?: AbortSignal) => world.account.downloadResult(url, signal),
+    cutout: (...args: Parameters<World['account']['cutout']>) => {
+      // The request is on its way to the service when the user cancels.
+      const reply = world.account.cutout(...args)
+      cancelled = service.cancel()
+      return reply
+    },
+  }
+  const { service } = remoteBatch(world, remoteSettings(world), account)
+  await service.addPaths([dir])
+  await service.start()
+  const progress = await service.whenFinished()
+  await cancelled
+  expect(cancelled).not.toBeNull()
+  expect(progress).toMatchObject({ state: 'finished', done: 1, queued: 0, failed: 0, unknown: 0 })
+  expect(outputsIn(progress, dir)).toHaveLength(1)
+  expect(world.aipic.state.requests.filter((request) => request.endpoint === 'rm_pic_bg_with_uuid').length - cutoutsBefore).toBe(1)
+  expect(creditBefore - deviceCredit(world)).toBe(1)
+})
+
 it('uploads nothing without consent and says which host needs it', async () => {
   const dir = await folderOf(2)
   const uploadsBefore = world.litterbox.requests.length + world.uguu.requests.length

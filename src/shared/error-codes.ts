@@ -75,6 +75,11 @@ export const ERROR_CODES = [
   'remote.result-no-alpha',
   'remote.result-mismatch',
   'remote.finish-failed',
+  // farm mode: the queue on Redis, its jobs and workers (src/main/farm)
+  'farm.invalid-url',
+  'farm.unreachable',
+  'farm.invalid-map',
+  'farm.invalid-job',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -10,7 +10,7 @@ import { constants as fsConstants } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { KoutuError, isKoutuError } from '../../shared/errors'
-import type { CutoutEngine, OutputOptions } from '../engine/types'
+import type { CutoutEngine, CutoutRequest, OutputOptions } from '../engine/types'
 import { outputWriteError, writeFileAtomic } from './atomic-write'
 import { haltsBatch, isEngineCrash, isOutcomeUnknown, wasCharged } from './engine-errors'
 import type { OutputDecision, PlannedInput } from './output-planner'
@@ -41,6 +41,8 @@ export interface PhotoWorkContext {
    * in the order photos start (see OutputPlanner); the farm plans each job on its own.
    */
   plan?: <T>(task: () => Promise<T>) => Promise<T>
+  /** Passed to the engine as CutoutRequest.beforeCharge (the farm's claim before a paid request). */
+  beforeCharge?: () => Promise<void>
   /** Called just before each publish attempt with the path about to appear (the journal's commit record). */
   onCommit?: (outputPath: string) => void
 }
@@ -66,7 +68,9 @@ export async function processPhoto(job: PhotoJob, context: PhotoWorkContext): Pr
     const engine = await context.engine()
     // A result that arrives after a cancel is still saved: the work is done (and, for the
     // remote engine, paid for; see [Note: paid work is finished]).
-    const result = await engine.process({ inputPath: job.inputPath, options: context.options }, context.signal)
+    const request: CutoutRequest = { inputPath: job.inputPath, options: context.options }
+    if (context.beforeCharge) request.beforeCharge = context.beforeCharge
+    const result = await engine.process(request, context.signal)
     for (let attempt = 1; ; attempt += 1) {
       context.onCommit?.(decision.outputPath)
       if (await writeFileAtomic(decision.outputPath, result.data, { replace: decision.replace })) break

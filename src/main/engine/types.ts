@@ -27,6 +27,12 @@ export interface CutoutRequest {
   /** Absolute path of the original. Read-only for the engine. */
   inputPath: string
   options: OutputOptions
+  /**
+   * Called by an engine that spends something (a remote credit) just before the paid request is
+   * sent; if it rejects, nothing is sent and the engine rejects with that error. The farm takes a
+   * claim in Redis here so a redelivered job never pays twice (docs/farm.md).
+   */
+  beforeCharge?: () => Promise<void>
 }
 
 export interface CutoutResult {

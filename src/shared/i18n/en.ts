@@ -387,6 +387,10 @@ export const en = {
     'remote.result-no-alpha': 'aipic returned a picture without transparency, so no cutout was saved. Try again, or use the engine on this computer.',
     'remote.result-mismatch': 'The cutout aipic returned does not match the photo (different shape), so it was not saved.',
     'remote.finish-failed': 'The cutout was made (and charged), but Koutu could not compose the output. Check the aipic history before retrying.',
+    'farm.invalid-url': 'The Redis address is not valid. Use redis://host:6379 or rediss://host:6380 for TLS.',
+    'farm.unreachable': 'The farm\'s Redis server cannot be reached. Check the address, the password and the network.',
+    'farm.invalid-map': 'A path mapping must look like FROM=TO, both absolute paths.',
+    'farm.invalid-job': 'A farm job could not be read; it was made by an incompatible version of Koutu.',
   } satisfies Record<ErrorCode, string>,
 }
 

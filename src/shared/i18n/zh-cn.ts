@@ -380,5 +380,9 @@ export const zhCN: Dictionary = {
     'remote.result-no-alpha': 'aipic 返回的图片没有透明通道，未保存抠图。请重试，或改用本机引擎。',
     'remote.result-mismatch': 'aipic 返回的抠图与照片不符（形状不同），未保存。',
     'remote.finish-failed': '抠图已完成（已扣费），但 Koutu 无法生成输出文件。重试前请先查看 aipic 历史记录。',
+    'farm.invalid-url': 'Redis 地址无效。请使用 redis://主机:6379，TLS 连接请用 rediss://主机:6380。',
+    'farm.unreachable': '无法连接到集群的 Redis 服务器。请检查地址、密码和网络。',
+    'farm.invalid-map': '路径映射的格式应为 FROM=TO，两边都必须是绝对路径。',
+    'farm.invalid-job': '有一个集群任务无法读取：它由不兼容的 Koutu 版本创建。',
   },
 }

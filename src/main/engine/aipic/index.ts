@@ -149,7 +149,7 @@ class AipicEngine implements CutoutEngine {
     }
   }
 
-  private async run({ inputPath, options }: CutoutRequest, signal: AbortSignal): Promise<CutoutResult> {
+  private async run({ inputPath, options, beforeCharge }: CutoutRequest, signal: AbortSignal): Promise<CutoutResult> {
     const { logger } = this.options
     signal.throwIfAborted()
     this.checkConsent()
@@ -175,7 +175,10 @@ class AipicEngine implements CutoutEngine {
     // away and requeue the file, spending a second credit on it later, so `signal` only stops
     // the wait for a cutout slot: the request, the download and the compositing then run to
     // the end (bounded by the client's timeouts) and the batch engine saves the result.
-    const { resultUrl, identity } = await this.cutouts.run(() => this.options.account.cutout(upload.url, undefined, this.identity), signal)
+    const { resultUrl, identity } = await this.cutouts.run(async () => {
+      await beforeCharge?.()
+      return this.options.account.cutout(upload.url, undefined, this.identity)
+    }, signal)
     let resultBytes: Uint8Array
     try {
       resultBytes = await this.options.account.downloadResult(resultUrl)

@@ -12,6 +12,7 @@ import type { Settings } from '../shared/settings'
 import { createRemoteEngineFactory } from '../main/engine/aipic/factory'
 import { createProxyAgents } from '../main/net/proxy'
 import { openCliAccount, registerAccountCommands, resolveApiBase } from './commands/account'
+import { registerFarmCommands } from './commands/farm'
 import { createCliEngineFactory, type RemoteEngineFactory } from './engine-factory'
 import { addRemoteOptions, CLI_CONSENT_HINT, resolveRemoteOptions } from './remote-options'
 import { runBatch, type RunBatchDeps, type RunOptions } from './run-batch'
@@ -60,6 +61,33 @@ export function createProgram(deps: ProgramDeps): Command {
   const setExitCode = deps.setExitCode ?? ((code: number) => (process.exitCode = code))
   const userDataDir = defaultUserDataDir(env)
 
+  const userAgent = `Koutu/${deps.version} (command line)`
+  /** An aipic engine over the command line's own account, through HTTPS_PROXY/NO_PROXY, for the given settings. */
+  const remoteEngineFor = (settings: () => Settings, logger: Logger): RemoteEngineFactory =>
+    deps.remoteEngine ??
+    (async (snapshot) => {
+      const current = settings()
+      const proxy = createProxyAgents({ kind: 'env' }, { logger })
+      const account = await openCliAccount({
+        configDir: userDataDir,
+        baseUrl: resolveApiBase(program.opts().apiBase, env, current.apiBaseUrl),
+        userAgent,
+        logger,
+        agent: proxy.agent,
+      })
+      const accessKeyId = env.KOUTU_S3_ACCESS_KEY_ID
+      const secretAccessKey = env.KOUTU_S3_SECRET_ACCESS_KEY
+      return createRemoteEngineFactory({
+        account,
+        settings: () => current,
+        userAgent,
+        agent: proxy.agent,
+        logger,
+        consentHint: CLI_CONSENT_HINT,
+        s3Credentials: async () => (accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : null),
+      })(snapshot)
+    })
+
   const program = new Command('koutu')
     .description('Batch background removal: a transparent PNG next to every photo in the given files and folders.')
     .version(deps.version)
@@ -104,34 +132,9 @@ export function createProgram(deps: ProgramDeps): Command {
         ...(typeof raw.concurrency === 'number' ? { concurrency: raw.concurrency } : {}),
         ...(typeof raw.model === 'string' ? { model: raw.model } : {}),
       }
-      // The remote route: the run's settings once --host/--host-base/consent are applied, and an
-      // aipic engine over the command line's own account, through HTTPS_PROXY/NO_PROXY.
+      // The remote route: the run's settings once --host/--host-base/consent are applied.
       let runSettings: Settings | null = null
-      const userAgent = `Koutu/${deps.version} (command line)`
-      const remoteEngine: RemoteEngineFactory =
-        deps.remoteEngine ??
-        (async (snapshot) => {
-          const settings = runSettings!
-          const proxy = createProxyAgents({ kind: 'env' }, { logger })
-          const account = await openCliAccount({
-            configDir: userDataDir,
-            baseUrl: resolveApiBase(command.optsWithGlobals().apiBase, env, settings.apiBaseUrl),
-            userAgent,
-            logger,
-            agent: proxy.agent,
-          })
-          const accessKeyId = env.KOUTU_S3_ACCESS_KEY_ID
-          const secretAccessKey = env.KOUTU_S3_SECRET_ACCESS_KEY
-          return createRemoteEngineFactory({
-            account,
-            settings: () => settings,
-            userAgent,
-            agent: proxy.agent,
-            logger,
-            consentHint: CLI_CONSENT_HINT,
-            s3Credentials: async () => (accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : null),
-          })(snapshot)
-        })
+      const remoteEngine = remoteEngineFor(() => runSettings!, logger)
       const code = await runBatch(paths, options, {
         userDataDir,
         logger,
@@ -162,6 +165,16 @@ export function createProgram(deps: ProgramDeps): Command {
     stderr,
     stdin,
     setExitCode,
+  })
+  registerFarmCommands(program, {
+    userDataDir,
+    env,
+    stdout,
+    stderr,
+    stdin,
+    setExitCode,
+    createEngine: (logger, settings) => (deps.createEngine ? deps.createEngine(logger) : createCliEngineFactory(logger, remoteEngineFor(settings, logger))),
+    ...(deps.signals ? { signals: deps.signals } : {}),
   })
   // -----------------------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ import { createRemoteEngineFactory } from './engine/aipic/factory'
 import type { RemoteAccount } from './engine/aipic/index'
 import { CUSTOM_MODEL_PRESETS, createLocalEngine, type WorkerSpawner } from './engine/local'
 import type { CutoutEngine } from './engine/types'
+import { FarmService, type FarmServiceDeps } from './farm/farm-service'
 import type { S3KeyStore } from './ipc/desktop-handlers'
 import { createHandlerTable, type AppServices } from './ipc/handler-table'
 import type { HandlerTable } from './ipc/handler-types'
@@ -73,6 +74,8 @@ export interface AppPlatform {
    * setting is 'system'. Without it the environment (HTTPS_PROXY, NO_PROXY) decides.
    */
   resolveProxy?: ProxyResolver
+  /** Farm worker knobs (tests shorten the lock expiry and the heartbeat). */
+  farm?: Pick<FarmServiceDeps, 'workerConcurrency' | 'workerOptions'>
   /** Extra aipic client options (tests shorten timeouts and retries). */
   aipicClient?: Partial<Pick<AipicClientOptions, 'timeouts' | 'retry'>>
 }
@@ -93,6 +96,7 @@ export interface AppServicesHandle {
 export const TOKEN_ON_DISK_KEY = 'aipicTokenOnDisk'
 const S3_ACCESS_KEY = 's3-access-key-id'
 const S3_SECRET_KEY = 's3-secret-access-key'
+const FARM_PASSWORD = 'farm-redis-password'
 
 export async function createAppServices(platform: AppPlatform): Promise<AppServicesHandle> {
   const { logger, store, emit } = platform
@@ -146,7 +150,7 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
   async function setTokenPersistence(persist: boolean): Promise<AccountState> {
     const next = platform.openVault(persist)
     if (next.vault.backend !== opened.vault.backend) {
-      for (const name of [TOKEN_SECRET_NAME, S3_ACCESS_KEY, S3_SECRET_KEY]) {
+      for (const name of [TOKEN_SECRET_NAME, S3_ACCESS_KEY, S3_SECRET_KEY, FARM_PASSWORD]) {
         const secret = await opened.vault.load(name)
         if (secret !== null) await next.vault.save(name, secret)
         await opened.vault.clear(name)
@@ -201,23 +205,36 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
         consentHint: 'Allow the upload host in Settings (aipic cloud), then resume.',
       })(snapshot))
 
+  const createEngine = (snapshot: BatchSettingsSnapshot): CutoutEngine | Promise<CutoutEngine> => {
+    if (snapshot.engine === 'local') {
+      return createLocalEngine({
+        model: snapshot.localModel,
+        customModel: snapshot.customModel,
+        logger,
+        spawnWorker: platform.spawnWorker,
+        ...(platform.modelDir ? { modelDir: platform.modelDir } : {}),
+      })
+    }
+    return createRemoteEngine(snapshot, { account, settings: settings.get(), logger, proxy })
+  }
   const batch = new BatchService({
     settings: () => settings.get(),
     journalDir: layout.journalDir,
     logger,
     origin: 'app',
-    createEngine: (snapshot) => {
-      if (snapshot.engine === 'local') {
-        return createLocalEngine({
-          model: snapshot.localModel,
-          customModel: snapshot.customModel,
-          logger,
-          spawnWorker: platform.spawnWorker,
-          ...(platform.modelDir ? { modelDir: platform.modelDir } : {}),
-        })
-      }
-      return createRemoteEngine(snapshot, { account, settings: settings.get(), logger, proxy })
+    createEngine,
+  })
+  // Farm mode: the same engines, the password in the same vault as the other secrets.
+  const farm = new FarmService({
+    settings,
+    password: {
+      load: () => opened.vault.load(FARM_PASSWORD),
+      save: (password) => opened.vault.save(FARM_PASSWORD, password),
+      clear: () => opened.vault.clear(FARM_PASSWORD),
     },
+    createEngine,
+    logger,
+    ...platform.farm,
   })
   const queue = new QueueSession(batch, emit, logger)
   const thumbnails = new ThumbnailService({ cacheDir: layout.thumbnailCacheDir, logger })
@@ -235,6 +252,7 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
     s3Keys,
     logsDir: layout.logsDir,
     customModelPresets: CUSTOM_MODEL_PRESETS,
+    farm,
   }
 
   return {
@@ -248,6 +266,7 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
       for (const unsubscribe of unsubscribers) unsubscribe()
       accountUnsubscribe()
       queue.dispose()
+      await farm.dispose()
       await batch.shutdown()
       proxy.destroy()
     },

@@ -12,6 +12,7 @@
 import type { AccountState, AdInfo, HistoryPage } from './account'
 import type { BatchItem, BatchProgress, BatchReport, CostPrompt, InterruptedBatch, ItemStatusChange } from './batch'
 import type { SerializedError } from './errors'
+import type { FarmSendResult, FarmViewState } from './farm'
 import type { SettingKey, Settings } from './settings'
 
 export interface AppInfo {
@@ -87,6 +88,16 @@ export interface BridgeMethods {
   setTokenPersistence: { args: [persistWithoutEncryption: boolean]; result: AccountState }
   getHistory: { args: [page: number, size: number]; result: HistoryPage }
   getAd: { args: []; result: AdInfo | null }
+
+  /** Farm mode (docs/farm.md): the queue's status and this app's part in it. */
+  getFarmState: { args: []; result: FarmViewState }
+  /** Saves the farm's Redis URL; the password (apart, or inside the URL) is stored encrypted in main. null keeps it, '' forgets it. */
+  setFarmConnection: { args: [url: string, password: string | null]; result: FarmViewState }
+  /** Sends dropped files and folders to the farm instead of running them here. */
+  sendToFarm: { args: [paths: string[]]; result: FarmSendResult }
+  retryFarmFailed: { args: []; result: { retried: number } }
+  /** This app works for the farm too (or stops, after its photos in flight). */
+  setFarmWorking: { args: [on: boolean]; result: FarmViewState }
 }
 
 /** Main-to-renderer events: name -> payload. */
@@ -167,6 +178,11 @@ const METHOD_NAMES: Record<BridgeMethodName, true> = {
   setTokenPersistence: true,
   getHistory: true,
   getAd: true,
+  getFarmState: true,
+  setFarmConnection: true,
+  sendToFarm: true,
+  retryFarmFailed: true,
+  setFarmWorking: true,
 }
 const EVENT_NAMES: Record<BridgeEventName, true> = {
   settingsChanged: true,

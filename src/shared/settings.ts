@@ -103,6 +103,19 @@ export const settingsSchema = z.object({
   /** Ask before a remote batch that would spend more than this many credits. */
   costConfirmThreshold: z.number().int().min(0).max(100000).default(50),
   lowCreditThreshold: z.number().int().min(0).max(100000).default(5),
+
+  /** Farm mode (docs/farm.md): the queue's Redis, without its password (kept encrypted apart); '' for none. */
+  farmRedisUrl: z
+    .union([
+      z.literal(''),
+      z
+        .string()
+        .max(2048)
+        .regex(/^rediss?:\/\/[^\s]+$/)
+        .refine((value) => URL.canParse(value) && new URL(value).password === '', 'no password in the URL: it is stored apart, encrypted'),
+    ])
+    .default(''),
+  farmQueue: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('farm'),
 })
 
 export type Settings = z.infer<typeof settingsSchema>

@@ -11,10 +11,13 @@ import sharp from 'sharp'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { enqueueFarmBatch } from '../../src/main/farm/farm-enqueue'
 import { BULL_PREFIX, redisOptionsFromUrl } from '../../src/main/farm/farm-queue'
-import { readFarmStatus, type FarmStatus } from '../../src/main/farm/farm-status'
+import { readFarmStatus, retryFailedJobs } from '../../src/main/farm/farm-status'
+import { startFarmWorker } from '../../src/main/farm/farm-worker'
 import { DEFAULT_SETTINGS } from '../../src/shared/settings'
 import { listTree, makeTempDir, sha256, writeImage } from '../main/batch/helpers/fixtures'
 import { recordingLogger } from '../main/engine/aipic/harness'
+import { createTestEngine } from '../main/batch/helpers/sharp-test-engine'
+import { waitForFarm } from './helpers/farm-wait'
 import { startRedis, type RedisServer } from './helpers/redis-server'
 import { startWorkerProcess, stopWorker, type WorkerProcess } from './helpers/workers'
 
@@ -32,18 +35,6 @@ afterEach(async () => {
   await redis.stop()
   await fs.rm(root, { recursive: true, force: true })
 })
-
-/** Waits until nothing is waiting, active or delayed and every job has an outcome. */
-export async function waitForFarm(redisServer: RedisServer, queue: string, total: number, timeoutMs = 90_000): Promise<FarmStatus> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const status = await readFarmStatus(redisServer.client, queue)
-    const finished = status.done + status.skipped + status.failed + status.unknown
-    if (status.waiting + status.active + status.delayed === 0 && finished >= total) return status
-    if (Date.now() > deadline) throw new Error(`farm not finished: ${JSON.stringify({ ...status, workers: status.workers.length })}`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
 
 describe('farm: one batch across worker processes', () => {
   it('makes every output exactly once when a worker is SIGKILLed mid-batch, and enqueueing again adds nothing', async () => {
@@ -93,8 +84,11 @@ describe('farm: one batch across worker processes', () => {
 
     // Exactly one output per original, each complete, no temp files, originals untouched.
     const tree = await listTree(share)
-    expect(tree.filter((file) => file.includes('.koutu-tmp'))).toEqual([])
-    const outputs = tree.filter((file) => file.includes('-cutout'))
+    // Only the killed worker may have left a temp (hidden, never taken for an output).
+    for (const temp of tree.filter((file) => file.includes('.koutu-tmp'))) {
+      expect(path.basename(temp)).toMatch(new RegExp(`^\\..*\\.koutu-tmp-${victim.child.pid}-`))
+    }
+    const outputs = tree.filter((file) => file.includes('-cutout') && !file.includes('.koutu-tmp'))
     expect(outputs).toHaveLength(originals.length)
     expect(outputs).toContain(path.join('day2', 'photo 1-cutout (2).png'))
     for (const original of originals) {
@@ -116,6 +110,49 @@ describe('farm: one batch across worker processes', () => {
     // Done photos are not enqueued again: their outputs exist.
     const third = await enqueueFarmBatch([share], DEFAULT_SETTINGS, options)
     expect(third).toMatchObject({ batchId: first.batchId, added: 0, alreadyDone: originals.length })
+    // That scan also removed the dead writer's temps.
+    expect((await listTree(share)).filter((file) => file.includes('.koutu-tmp'))).toEqual([])
     expect((await readFarmStatus(redis.client, 'farm')).waiting).toBe(0)
   }, 120_000)
+
+  it('records a failure with its reason once, and retry-failed puts it back and counts it again only once', async () => {
+    const share = path.join(root, 'share')
+    await writeImage(path.join(share, 'good.jpg'))
+    await fs.mkdir(share, { recursive: true })
+    await fs.writeFile(path.join(share, 'broken.jpg'), 'this is not a jpeg')
+    const logger = recordingLogger()
+    const redisOptions = redisOptionsFromUrl(redis.url)
+    expect((await enqueueFarmBatch([share], DEFAULT_SETTINGS, { redis: redisOptions, queue: 'q1', logger })).added).toBe(2)
+    // In this process this time: the same worker code, with the sharp engine stand-in.
+    const worker = await startFarmWorker({
+      redis: redisOptions,
+      queue: 'q1',
+      concurrency: 2,
+      createEngine: () => createTestEngine(),
+      logger,
+      lockDurationMs: 5000,
+      heartbeatMs: 200,
+    })
+    try {
+      let status = await waitForFarm(redis, 'q1', 2)
+      expect(status).toMatchObject({ done: 1, failed: 1, unknown: 0 })
+      expect(status.failures).toEqual([
+        expect.objectContaining({ status: 'failed', inputPath: path.join(share, 'broken.jpg'), error: expect.objectContaining({ code: 'image.unreadable' }) }),
+      ])
+      // The worker's heartbeat follows its outcomes within a moment.
+      for (let tries = 0; status.workers[0]?.failed !== 1 && tries < 50; tries += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        status = await readFarmStatus(redis.client, 'q1')
+      }
+      expect(status.workers).toEqual([expect.objectContaining({ id: worker.id, done: 1, failed: 1 })])
+      // The photo is repaired on the share; retrying makes it.
+      await writeImage(path.join(share, 'broken.jpg'))
+      expect(await retryFailedJobs(redis.client, 'q1')).toBe(1)
+      status = await waitForFarm(redis, 'q1', 2)
+      expect(status).toMatchObject({ done: 2, failed: 0, failures: [] })
+      expect(await listTree(share)).toEqual(['broken-cutout.png', 'broken.jpg', 'good-cutout.png', 'good.jpg'])
+    } finally {
+      await worker.close()
+    }
+  })
 })

@@ -90,7 +90,8 @@ export async function enqueueFarmBatch(paths: readonly string[], settings: Setti
       files.push(file)
     }
     for (const problem of chunk.problems) problems.push({ inputPath: problem.inputPath, code: problem.error.code, message: problem.error.message })
-    for (const temp of chunk.staleTemps) void removeStaleTemp(temp, options.logger)
+    // Temps left by a writer that is gone (a worker killed mid-publish on this machine).
+    for (const temp of chunk.staleTemps) await removeStaleTemp(temp, options.logger)
   }
 
   const planner = new OutputPlanner(layout)

@@ -98,7 +98,7 @@ export function parseFarmJob(data: unknown): FarmJobData {
 }
 
 export function parseFarmBatch(json: string | null, batchId: string): FarmBatch {
-  let value: unknown = null
+  let value: unknown
   try {
     value = json === null ? null : JSON.parse(json)
   } catch {

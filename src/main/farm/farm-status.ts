@@ -7,59 +7,11 @@
 import { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { SerializedError } from '../../shared/errors'
+import type { FarmFailure, FarmStatus, FarmWarning, FarmWorkerView } from '../../shared/farm'
 import { BULL_PREFIX, farmKeys, type FarmJobData } from './farm-queue'
 import type { FarmJobOutcome, FarmWorkerStats } from './farm-worker'
 
-export interface FarmWorkerView {
-  id: string
-  host: string
-  pid: number
-  concurrency: number
-  done: number
-  skipped: number
-  failed: number
-  unknown: number
-  /** Photos done per minute since its first job started (null before it has finished one). */
-  perMinute: number | null
-}
-
-export interface FarmFailure {
-  jobId: string
-  inputPath: string
-  status: 'failed' | 'unknown'
-  error: SerializedError
-  worker: string | null
-  at: number | null
-}
-
-export interface FarmStatus {
-  queue: string
-  /** Jobs as BullMQ holds them now. */
-  waiting: number
-  active: number
-  delayed: number
-  /** Outcomes, each job counted once (see [Note: farm exactly once]). */
-  done: number
-  skipped: number
-  failed: number
-  unknown: number
-  workers: FarmWorkerView[]
-  /** All workers together, photos per minute. */
-  perMinute: number
-  /** Seconds until the waiting and active jobs are done at that pace; null when unknown. */
-  etaSeconds: number | null
-  /** The most recent failures (at most `failureLimit`). */
-  failures: FarmFailure[]
-  /** Why a worker stopped the farm (out of credit, …), until retry-failed or clear. */
-  halt: SerializedError | null
-  /** Problems with the Redis setup for a queue. */
-  warnings: FarmWarning[]
-}
-
-export interface FarmWarning {
-  code: 'eviction' | 'no-persistence' | 'config-unreadable'
-  message: string
-}
+export type { FarmFailure, FarmStatus, FarmWarning, FarmWorkerView } from '../../shared/farm'
 
 function readOutcome(text: string | undefined | null): FarmJobOutcome | null {
   if (!text) return null

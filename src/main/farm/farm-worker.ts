@@ -148,6 +148,7 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
   const batches = new Map<string, Promise<FarmBatch>>()
   const engines = new Map<string, Promise<CutoutEngine>>()
   let halted = false
+  let beatSoon = (): void => undefined
 
   const batchOf = (batchId: string): Promise<FarmBatch> => {
     let found = batches.get(batchId)
@@ -201,6 +202,7 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
     stats.lastFinishAt = Date.now()
     if (outcome.status === 'done' || outcome.status === 'skipped') await redis.del(keys.claim(job.id!))
     options.onOutcome?.(job.id!, outcome, inputPath)
+    beatSoon()
   }
 
   const processor = async (job: Job<FarmJobData>, token?: string): Promise<FarmJobOutcome> => {
@@ -229,7 +231,7 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
       if (verdict.action === 'retry-on-fresh-engine') {
         dropEngine(batch)
         logger.warn('farm worker: the engine crashed; the job will be retried', { file: inputPath })
-        throw new Error(JSON.stringify({ status: 'failed', error: serialized, worker: id } satisfies FarmJobOutcome))
+        throw new Error(JSON.stringify({ status: 'failed', error: serialized, worker: id } satisfies FarmJobOutcome), { cause: error })
       }
       if (verdict.action === 'halt' || verdict.action === 'requeue') {
         // Back to the queue, a while later: nothing was done and nothing is recorded against it.
@@ -248,7 +250,8 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
       const result: FarmJobOutcome = { status: verdict.action, error: serialized, worker: id }
       await finish(job, result, inputPath)
       logger.warn(`file ${verdict.action}`, { file: inputPath, code: serialized.code, reason: serialized.message })
-      throw new UnrecoverableError(JSON.stringify(result))
+      // BullMQ's failed reason is the message: `farm status` reads the outcome back from it.
+      throw Object.assign(new UnrecoverableError(JSON.stringify(result)), { cause: error })
     }
   }
 
@@ -273,6 +276,14 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
     })
   await beat()
   const heartbeat = setInterval(() => void beat(), heartbeatMs)
+  // An outcome is shown within a moment, without a round trip for every photo.
+  let pendingBeat: NodeJS.Timeout | null = null
+  beatSoon = () => {
+    pendingBeat ??= setTimeout(() => {
+      pendingBeat = null
+      void beat()
+    }, 250)
+  }
   void worker.run().catch((error: unknown) => logger.error('farm worker stopped', { error: String(error) }))
   logger.info('farm worker started', { id, queue: options.queue, concurrency: options.concurrency })
 
@@ -284,6 +295,7 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
       closing ??= (async () => {
         await worker.close()
         clearInterval(heartbeat)
+        if (pendingBeat !== null) clearTimeout(pendingBeat)
         for (const engine of engines.values()) await engine.then((started) => started.close()).catch(() => undefined)
         engines.clear()
         await redis.del(keys.worker(id)).catch(() => undefined)

@@ -255,7 +255,7 @@ export function registerFarmCommands(program: Command, deps: FarmCommandDeps): v
     let redis
     try {
       const { options, queue } = connection(raw)
-      redis = await connectRedis(options)
+      redis = await connectRedis({ ...options, maxRetriesPerRequest: 1 })
       const every = raw.watch === undefined ? null : raw.watch === true ? 2 : Number(raw.watch)
       if (every !== null && !(every > 0)) throw new KoutuError('batch.invalid-options', '--watch takes a number of seconds.')
       let running = true
@@ -288,7 +288,7 @@ export function registerFarmCommands(program: Command, deps: FarmCommandDeps): v
     let redis
     try {
       const { options, queue } = connection(raw)
-      redis = await connectRedis(options)
+      redis = await connectRedis({ ...options, maxRetriesPerRequest: 1 })
       const retried = await retryFailedJobs(redis, queue, { includeUnknown: raw.includeUnknown === true })
       print(`${retried} job(s) back in the queue`)
       deps.setExitCode(EXIT_OK)
@@ -311,7 +311,7 @@ export function registerFarmCommands(program: Command, deps: FarmCommandDeps): v
       if (raw.yes !== true) {
         throw new KoutuError('batch.invalid-options', `This removes every job of the queue "${queue}"; run again with --yes to confirm.`)
       }
-      redis = await connectRedis(options)
+      redis = await connectRedis({ ...options, maxRetriesPerRequest: 1 })
       await clearFarm(redis, queue)
       print(`queue ${queue} cleared`)
       deps.setExitCode(EXIT_OK)

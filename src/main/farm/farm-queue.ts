@@ -185,18 +185,35 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
-/** Opens a connection and checks it answers, with a clear error when it does not. */
-export async function connectRedis(options: RedisOptions, what = 'Redis'): Promise<Redis> {
-  const redis = new Redis({ ...options, lazyConnect: true, connectTimeout: options.connectTimeout ?? 5000, retryStrategy: (times) => Math.min(times * 200, 2000) })
+/** Opens a connection and checks it answers, with a clear error when it does not (a wrong password, no server). */
+export async function connectRedis(options: RedisOptions, what = 'Redis', timeoutMs = 8000): Promise<Redis> {
+  // No retries while connecting, so a refused connection or a wrong password fails at once;
+  // once connected, a dropped connection is retried (workers must ride out a Redis restart).
+  const redis = new Redis({ ...options, lazyConnect: true, connectTimeout: options.connectTimeout ?? 5000, retryStrategy: () => null })
+  let lastError: Error | null = null
+  redis.on('error', (error: Error) => {
+    lastError = error
+  })
+  let timer: NodeJS.Timeout | undefined
   try {
-    await redis.connect()
-    await redis.ping()
+    await Promise.race([
+      (async () => {
+        await redis.connect()
+        await redis.ping()
+      })(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(lastError ?? new Error(`no answer in ${timeoutMs} ms`)), timeoutMs)
+      }),
+    ])
   } catch (error) {
     redis.disconnect()
-    throw new KoutuError('farm.unreachable', `${what} at ${options.host}:${options.port} cannot be reached (${(error as Error).message}).`, {
+    throw new KoutuError('farm.unreachable', `${what} at ${options.host}:${options.port} cannot be reached (${(lastError ?? (error as Error)).message}).`, {
       detail: { host: String(options.host), port: Number(options.port) },
       cause: error,
     })
+  } finally {
+    clearTimeout(timer)
   }
+  redis.options.retryStrategy = (times) => Math.min(times * 200, 2000)
   return redis
 }

@@ -128,7 +128,9 @@ export class FarmService {
   }
 
   async dispose(): Promise<void> {
-    await this.setWorking(false).catch(() => undefined)
+    const worker = this.worker
+    this.worker = null
+    await worker?.close().catch(() => undefined)
     await this.dropConnection()
   }
 
@@ -139,7 +141,9 @@ export class FarmService {
   }
 
   private async client(): Promise<Redis> {
-    const options = await this.connectionOptions()
+    // The console's commands fail fast when Redis goes away (the view shows why) instead of
+    // waiting for a reconnect as a worker's do.
+    const options = { ...(await this.connectionOptions()), maxRetriesPerRequest: 1 }
     const key = JSON.stringify(options)
     if (this.redis?.key !== key) {
       await this.dropConnection()

@@ -186,7 +186,7 @@ export const en = {
   },
   farm: {
     title: 'Farm',
-    intro: 'One batch across many machines: folders sent here become jobs in a queue in Redis, and every machine running koutu farm work (or this app, with “Work here”) takes photos from it.',
+    intro: 'One batch across many machines: folders sent here become jobs in a queue in Redis, and every machine running koutu farm work (or this app, with “Work here too”) takes photos from it.',
     notConfigured: 'No farm is set up. Give its Redis address in Settings → Farm.',
     openSettings: 'Open Settings',
     unreachable: 'The farm cannot be reached: {reason}',

@@ -28,7 +28,9 @@ async function freePort(): Promise<number> {
   })
 }
 
-export async function startRedis(extraArgs: string[] = []): Promise<RedisServer> {
+/** `password`: started with --requirepass (the URL stays without it; the client uses it). */
+export async function startRedis(options: { password?: string; extraArgs?: string[] } = {}): Promise<RedisServer> {
+  const extraArgs = [...(options.password ? ['--requirepass', options.password] : []), ...(options.extraArgs ?? [])]
   const dir = await mkdtemp(join(tmpdir(), 'koutu-redis-'))
   for (let attempt = 0; ; attempt += 1) {
     const port = await freePort()
@@ -59,7 +61,7 @@ export async function startRedis(extraArgs: string[] = []): Promise<RedisServer>
       await rm(dir, { recursive: true, force: true })
       throw new Error(`redis-server did not start: ${output}`)
     }
-    const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 2 })
+    const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 2, ...(options.password ? { password: options.password } : {}) })
     return {
       url: `redis://127.0.0.1:${port}`,
       port,

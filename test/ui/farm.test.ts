@@ -9,6 +9,7 @@
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../helpers/app-services'
 import { openUi, type UiHarness } from '../helpers/ui-harness'
@@ -106,6 +107,6 @@ describe('the Farm view', { timeout: 240_000 }, () => {
   })
 })
 
-function countOf(page: import('playwright-core').Page, key: string): Promise<string | null> {
+function countOf(page: Page, key: string): Promise<string | null> {
   return page.locator(`[data-count=${key}] .value`).textContent()
 }

@@ -91,6 +91,10 @@ describe('the Farm view', { timeout: 240_000 }, () => {
       expect(await page.getByTestId('farm-pace').textContent()).toMatch(/photos a minute/)
       for (const name of ['shoe', 'bag', 'hat']) await fs.access(path.join(studio, `${name}-cutout.png`))
       await saveScreenshot(page, 'farm.png')
+      await page.emulateMedia({ colorScheme: 'dark' })
+      await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark')
+      await saveScreenshot(page, 'farm-dark.png')
+      await page.emulateMedia({ colorScheme: 'light' })
 
       // Repaired on the share, then retried from the view.
       await writeImage(path.join(studio, 'broken.jpg'))

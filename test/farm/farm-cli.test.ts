@@ -1,5 +1,6 @@
 /**
- * `koutu farm …` as real child processes against a real Redis, with the real local engine: the
+ * `koutu farm …` against a real Redis: enqueue and work as real child processes with the real
+ * local engine (the other commands run in this process through the same program), where the
  * share is enqueued through one path and worked on through another (`--map`, as a Mac and a
  * Linux machine mount it differently), SIGTERM stops the worker after its photos, and status,
  * retry-failed and clear answer as documented, including the warnings about a Redis that is not
@@ -11,6 +12,7 @@ import sharp from 'sharp'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { readFarmStatus, type FarmStatus } from '../../src/main/farm/farm-status'
 import { runCli, startCli } from '../cli/helpers'
+import { runCliInProcess } from './helpers/cli-in-process'
 import { listTree, makeTempDir, sha256, writeImage } from '../main/batch/helpers/fixtures'
 import { startRedis, type RedisServer } from './helpers/redis-server'
 
@@ -28,7 +30,7 @@ afterEach(async () => {
 })
 
 async function status(userData: string): Promise<FarmStatus> {
-  const result = await runCli(['farm', 'status', '--redis', redis.url, '--json'], userData)
+  const result = await runCliInProcess(['farm', 'status', '--redis', redis.url, '--json'], userData)
   expect(result.code, result.stderr).toBe(0)
   return JSON.parse(result.stdout) as FarmStatus
 }
@@ -52,14 +54,14 @@ describe('koutu farm', () => {
     expect(enqueued.code, enqueued.stderr).toBe(0)
     const result = JSON.parse(enqueued.stdout) as { batchId: string; added: number; found: number }
     expect(result).toMatchObject({ found: 2, added: 2 })
-    const again = await runCli(['farm', 'enqueue', macView, '--redis', redis.url, '--model', 'isnet-small'], userData)
+    const again = await runCliInProcess(['farm', 'enqueue', macView, '--redis', redis.url, '--model', 'isnet-small'], userData)
     expect(again.stdout).toContain(`farm batch ${result.batchId}: 0 new job(s)`)
     expect(await status(userData)).toMatchObject({ waiting: 2, active: 0, done: 0 })
 
     // The worker's machine does not have the enqueuer's path at all.
     await fs.unlink(macView)
     await fs.symlink(real, linuxView)
-    const badMap = await runCli(['farm', 'work', '--redis', redis.url, '--map', 'relative=/x'], userData)
+    const badMap = await runCliInProcess(['farm', 'work', '--redis', redis.url, '--map', 'relative=/x'], userData)
     expect(badMap.code).toBe(2)
     expect(badMap.stderr).toMatch(/FROM=TO/)
 
@@ -94,31 +96,31 @@ describe('koutu farm', () => {
     await writeImage(path.join(share, 'one.jpg'))
     // Named like an image: queued (the worker would find out).
     await fs.writeFile(path.join(share, 'broken.jpg'), 'not a jpeg')
-    expect((await runCli(['farm', 'enqueue', share, '--redis', redis.url], userData)).code).toBe(0)
+    expect((await runCliInProcess(['farm', 'enqueue', share, '--redis', redis.url], userData)).code).toBe(0)
 
-    const plain = await runCli(['farm', 'status', '--redis', redis.url], userData)
+    const plain = await runCliInProcess(['farm', 'status', '--redis', redis.url], userData)
     expect(plain.stdout).toContain('2 waiting')
     expect(plain.stdout).toMatch(/warning: Redis has no persistence/)
     expect(plain.stdout).not.toMatch(/maxmemory-policy/)
     await redis.client.config('SET', 'maxmemory-policy', 'allkeys-lru')
-    expect((await runCli(['farm', 'status', '--redis', redis.url], userData)).stdout).toMatch(/maxmemory-policy is "allkeys-lru"/)
+    expect((await runCliInProcess(['farm', 'status', '--redis', redis.url], userData)).stdout).toMatch(/maxmemory-policy is "allkeys-lru"/)
     await redis.client.config('SET', 'maxmemory-policy', 'noeviction')
     await redis.client.config('SET', 'appendonly', 'yes')
     expect((await status(userData)).warnings).toEqual([])
 
-    const unreachable = await runCli(['farm', 'status', '--redis', 'redis://127.0.0.1:1'], userData)
+    const unreachable = await runCliInProcess(['farm', 'status', '--redis', 'redis://127.0.0.1:1'], userData)
     expect(unreachable.code).toBe(2)
     expect(unreachable.stderr).toMatch(/cannot be reached/)
-    const noUrl = await runCli(['farm', 'status'], userData)
+    const noUrl = await runCliInProcess(['farm', 'status'], userData)
     expect(noUrl.code).toBe(2)
     expect(noUrl.stderr).toMatch(/--redis/)
 
-    const clearRefused = await runCli(['farm', 'clear', '--redis', redis.url], userData)
+    const clearRefused = await runCliInProcess(['farm', 'clear', '--redis', redis.url], userData)
     expect(clearRefused.code).toBe(2)
     expect((await status(userData)).waiting).toBe(2)
-    const retried = await runCli(['farm', 'retry-failed', '--redis', redis.url], userData)
+    const retried = await runCliInProcess(['farm', 'retry-failed', '--redis', redis.url], userData)
     expect(retried.stdout).toContain('0 job(s) back in the queue')
-    const cleared = await runCli(['farm', 'clear', '--redis', redis.url, '--yes'], userData)
+    const cleared = await runCliInProcess(['farm', 'clear', '--redis', redis.url, '--yes'], userData)
     expect(cleared.code, cleared.stderr).toBe(0)
     expect(await status(userData)).toMatchObject({ waiting: 0, done: 0, failed: 0 })
     // Only the queue's own metadata, which BullMQ writes whenever the queue is opened.

@@ -8,8 +8,10 @@
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { Queue } from 'bullmq'
 import sharp from 'sharp'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { BULL_PREFIX } from '../../src/main/farm/farm-queue'
 import { readFarmStatus, type FarmStatus } from '../../src/main/farm/farm-status'
 import { runCli, startCli } from '../cli/helpers'
 import { runCliInProcess } from './helpers/cli-in-process'
@@ -65,7 +67,9 @@ describe('koutu farm', () => {
     expect(badMap.code).toBe(2)
     expect(badMap.stderr).toMatch(/FROM=TO/)
 
-    const worker = startCli(['farm', 'work', '--redis', redis.url, '--map', `${macView}=${linuxView}`, '--concurrency', '1', '--lock-ms', '20000'], userData)
+    // A short lock: the model runs in its own process, so the worker's event loop keeps renewing
+    // it while a photo takes seconds; had it blocked, the job would have been taken as stalled.
+    const worker = startCli(['farm', 'work', '--redis', redis.url, '--map', `${macView}=${linuxView}`, '--concurrency', '1', '--lock-ms', '3000'], userData)
     const deadline = Date.now() + 150_000
     // Polled in this process (the same reader as the command); the command itself is checked after.
     let current = await readFarmStatus(redis.client, 'farm')
@@ -77,6 +81,10 @@ describe('koutu farm', () => {
     expect(current.workers).toHaveLength(1)
     expect(current.workers[0]!.done).toBe(2)
     expect(await status(userData)).toMatchObject({ done: 2, workers: [expect.objectContaining({ done: 2 })] })
+    const queue = new Queue('farm', { connection: redis.client, prefix: BULL_PREFIX })
+    const completed = await queue.getCompleted(0, -1)
+    await queue.close()
+    expect(completed.map((job) => job.stalledCounter)).toEqual([0, 0])
     worker.child.kill('SIGTERM')
     const ended = await worker.done
     expect(ended.code, ended.stderr).toBe(0)

@@ -5,13 +5,15 @@ import { defineConfig } from 'electron-vite'
 // Runtime dependencies (sharp, onnxruntime-node, the model carrier) stay external: they are
 // native or data and ship unpacked from the asar. Everything in devDependencies (got, zod,
 // electron-store, commander…) is bundled, so it is not packed twice.
-// Main-side bundles: the app, the command line, the local engine's model process, and the aipic
-// engine's compositing thread.
+// Main-side bundles: the app, the command line, the local engine's model process and its
+// finishing thread, and the aipic engine's compositing thread.
 function mainEntries(): Record<string, string> {
   return {
     index: resolve('src/main/index.ts'),
     cli: resolve('src/cli/main.ts'),
     'engine-worker': resolve('src/main/engine/local/worker-main.ts'),
+    // The model process's finishing thread: its own small entry, without onnxruntime-node.
+    'local-finish-thread': resolve('src/main/engine/local/finish-thread.ts'),
     // The aipic engine's compositing thread (see [Note: finish worker path]).
     'aipic-finish-worker': resolve('src/main/engine/aipic/finish-worker.ts'),
   }

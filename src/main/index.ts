@@ -109,7 +109,7 @@ if (!app.requestSingleInstanceLock()) {
       store,
       openVault: (allowPlaintext) => createSecretVault(store, app.getPath('userData'), allowPlaintext),
       desktop: createElectronDesktopShell(() => mainWindow, t),
-      spawnWorker: createUtilityProcessSpawner(WORKER_PATH),
+      spawnWorker: createUtilityProcessSpawner(WORKER_PATH, logger),
       emit: sendToRenderer,
       resolveProxy: (url) => session.defaultSession.resolveProxy(url),
     })

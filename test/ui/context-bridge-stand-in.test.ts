@@ -8,6 +8,15 @@ import type { Browser, Page } from 'playwright-core'
 import { chromium } from 'playwright-core'
 import { CHROMIUM_PATH } from '../helpers/ui-harness'
 import { electronRendererScript } from '../helpers/electron-renderer-stand-in'
+import type { KoutuPreloadExtras } from '../../src/shared/bridge'
+
+// Checked by `npm run typecheck`: the bridge's type refuses a FileList, which the real bridge
+// would deliver without its length (see the first test).
+export function bridgeTypeRefusesFileList(bridge: KoutuPreloadExtras, list: FileList): string[] {
+  // @ts-expect-error -- a FileList is not an array of Files
+  bridge.getPathsForFiles(list)
+  return bridge.getPathsForFiles(Array.from(list))
+}
 
 const ORIGIN = 'http://bridge.stand-in.test'
 

@@ -201,6 +201,11 @@ export class BatchService {
     return entry ? structuredClone(entry.item) : null
   }
 
+  /** The settings the current batch runs with (frozen when it was created), or null. */
+  settingsSnapshot(): BatchSettingsSnapshot | null {
+    return this.batch === null ? null : structuredClone(this.batch.snapshot)
+  }
+
   /** The id of the current batch (its journal's name), or null. */
   batchId(): string | null {
     return this.batch?.id ?? null

@@ -9,9 +9,10 @@ import { createBatchHandlers, type QueueServices } from './batch-handlers'
 import { createCoreHandlers, type CoreServices } from './core-handlers'
 import { createDesktopHandlers, type DesktopServices } from './desktop-handlers'
 import type { HandlerTable } from './handler-types'
+import { createReviewHandlers, type ReviewServices } from './review-handlers'
 import { createThumbnailHandlers, type ThumbnailServices } from './thumbnail-handlers'
 
-export type AppServices = CoreServices & QueueServices & ThumbnailServices & AccountServices & DesktopServices
+export type AppServices = CoreServices & QueueServices & ThumbnailServices & AccountServices & DesktopServices & ReviewServices
 
 export function createHandlerTable(services: AppServices): HandlerTable {
   return {
@@ -20,5 +21,6 @@ export function createHandlerTable(services: AppServices): HandlerTable {
     ...createThumbnailHandlers(services),
     ...createAccountHandlers(services),
     ...createDesktopHandlers(services),
+    ...createReviewHandlers(services),
   }
 }

@@ -459,6 +459,7 @@ export const en = {
     'batch.disk-full': 'The disk is full. Free some space, then retry.',
     'batch.cost-declined': 'Not processed: you chose not to spend the credits.',
     'review.no-cutout': 'There is no finished cutout to work on for this file.',
+    'review.not-editable': 'Only full-frame transparent cutouts can be touched up; this one is cropped or is not a cutout.',
     'review.edits-would-be-lost': 'This cutout was touched up by hand; confirm before redoing it, or the edits are lost.',
     'batch.engine-unavailable': 'The engine could not start: {message}',
     'batch.journal-unreadable': 'A batch record could not be read and was ignored.',

@@ -452,6 +452,7 @@ export const zhCN: Dictionary = {
     'batch.disk-full': '磁盘已满。请释放空间后重试。',
     'batch.cost-declined': '未处理：你选择了不使用额度。',
     'review.no-cutout': '这个文件没有可以处理的抠图。',
+    'review.not-editable': '只能修饰整幅透明抠图；这张已被裁剪或不是抠图。',
     'review.edits-would-be-lost': '这张抠图已手动修饰；请先确认再重做，否则修改会丢失。',
     'batch.engine-unavailable': '引擎无法启动：{message}',
     'batch.journal-unreadable': '有一条批处理记录无法读取，已忽略。',

@@ -297,6 +297,19 @@ describe('the review grid and the touch-up editor', { timeout: 600_000 }, () => 
       return points.map(([fx, fy]) => context.getImageData(Math.floor(fx! * element.width), Math.floor(fy! * element.height), 1, 1).data[3])
     }, [[0.5, 0.5], [0.18, 0.08]])
     expect(previewAlpha).toEqual([0, 255])
+    // Before shows the engine's cutout (the cup is whole again); zoom keys scale the view.
+    const reopened = page.getByTestId('touchup-editor')
+    await reopened.getByRole('button', { name: 'Before' }).click()
+    const beforeAlpha = await page.getByTestId('touchup-canvas').evaluate((node) => {
+      const element = node as HTMLCanvasElement
+      return element.getContext('2d')!.getImageData(Math.floor(element.width / 2), Math.floor(element.height / 2), 1, 1).data[3]
+    })
+    expect(beforeAlpha).toBe(255)
+    await reopened.getByRole('button', { name: 'After' }).click()
+    await page.keyboard.press('+')
+    await expect.poll(() => reopened.getByTestId('editor-zoom').textContent()).toBe('125%')
+    await page.keyboard.press('0')
+    await expect.poll(() => reopened.getByTestId('editor-zoom').textContent()).toBe('100%')
     await page.getByTestId('touchup-editor').getByRole('button', { name: 'Close', exact: true }).click()
 
     // The queue row and the report say "touched up".
@@ -326,11 +339,14 @@ describe('the review grid and the touch-up editor', { timeout: 600_000 }, () => 
     const folder = path.join(workDir, 'many')
     await fs.mkdir(folder)
     const tiny = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#d0a060' } }).png().toBuffer()
+    let finished = false
     await Promise.all(Array.from({ length: 10_000 }, (_, i) => fs.writeFile(path.join(folder, `img-${String(i).padStart(5, '0')}.png`), tiny)))
     // A quick engine: the sharp test engine (no model), with every 100th file flagged.
     app = await createTestApp({
       settings: { engine: 'aipic', remoteConcurrency: 8 },
-      createRemoteEngine: () => createTestEngine({ kind: 'aipic', concurrency: 8, flags: (file) => (/00\.png$/.test(file) ? ['uncertain'] : []) }),
+      // The batch is free; a redo with the same (aipic) engine then reports what it costs.
+      createRemoteEngine: () =>
+        createTestEngine({ kind: 'aipic', concurrency: 8, flags: (file) => (/00\.png$/.test(file) ? ['uncertain'] : []), cost: finished ? { needed: 0, available: 50 } : null }),
     })
     ui = await openUi({ table: app.table, droppedFilePaths: { many: folder } })
     connectUi(app, ui)
@@ -340,6 +356,7 @@ describe('the review grid and the touch-up editor', { timeout: 600_000 }, () => 
     await expect.poll(() => page.getByTestId('progress-counts').textContent(), { timeout: 60_000 }).toContain('10,000')
     await page.getByRole('button', { name: 'Start', exact: true }).click()
     await expect.poll(() => page.getByTestId('progress-summary').getAttribute('data-state'), { timeout: SLOW }).toBe('finished')
+    finished = true
 
     await page.getByRole('button', { name: 'Review', exact: true }).click()
     await expect.poll(() => page.getByTestId('review-tile').count()).toBeGreaterThan(5)
@@ -354,7 +371,22 @@ describe('the review grid and the touch-up editor', { timeout: 600_000 }, () => 
     await page.getByTestId('review-filter').selectOption('flagged')
     await expect.poll(async () => (await tiles(page))[0]?.name).toBe('img-00000.png')
     expect((await tiles(page)).map((tile) => tile.name)).not.toContain('img-00001.png')
+    // Mark three flagged cutouts and ask to redo them with aipic: the cost comes first.
+    await page.getByTestId('review-grid').focus()
+    for (let i = 0; i < 3; i += 1) {
+      await page.keyboard.press('Space')
+      await page.keyboard.press('ArrowRight')
+    }
+    await page.keyboard.press('r')
+    const dialog = page.getByTestId('redo-dialog')
+    await dialog.getByLabel('Engine').selectOption('aipic')
+    await expect.poll(() => page.getByTestId('redo-cost').textContent()).toContain('This uses 3 aipic credits (50 left).')
+    await dialog.getByRole('button', { name: 'Cancel' }).click()
+    await expect.poll(() => dialog.count()).toBe(0)
     await page.getByTestId('review-filter').selectOption('all')
+    // A new filter starts at the top of its list.
+    await expect.poll(async () => (await tiles(page))[0]?.name).toBe('img-00000.png')
+    await page.waitForTimeout(300)
     await page.locator('.review-list').evaluate((list) => list.scrollTo({ top: list.scrollHeight }))
     await expect.poll(() => page.getByText('img-09999.png').count()).toBe(1)
     expect(await page.getByTestId('review-tile').count()).toBeLessThan(120)

@@ -188,7 +188,7 @@ export const en = {
     redoEdited: '{count} of these were touched up by hand. Redoing them throws those edits away.',
     redoConfirmEdited: 'Throw the edits away and redo',
     redoStart: 'Redo',
-    redoRunning: 'Redoing {done} of {total}…',
+    redoRunning: 'Redoing {count}…',
     redoDone: 'Redid {count}.',
     redoFailed: '{count} could not be redone: {reason}',
     cancel: 'Cancel',

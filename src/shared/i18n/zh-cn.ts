@@ -181,7 +181,7 @@ export const zhCN: Dictionary = {
     redoEdited: '其中 {count} 张已手动修饰。重做会丢弃这些修改。',
     redoConfirmEdited: '丢弃修改并重做',
     redoStart: '重做',
-    redoRunning: '正在重做 {done}/{total}…',
+    redoRunning: '正在重做 {count} 张…',
     redoDone: '已重做 {count} 张。',
     redoFailed: '{count} 张无法重做：{reason}',
     cancel: '取消',

@@ -31,21 +31,24 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-async function finishedBatch() {
+async function finishedBatch(cost: { needed: number; available: number | null } | null = null) {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'koutu-review-handlers-'))
   cleanups.push(() => fs.rm(dir, { recursive: true, force: true }))
   const photo = path.join(dir, 'photo.png')
   // A bright square on a dark ground: the test engine keys alpha from luminance.
   const square = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#f0f0f0' } }).png().toBuffer()
   await sharp({ create: { width: 120, height: 90, channels: 3, background: '#101010' } }).composite([{ input: square, left: 40, top: 30 }]).png().toFile(photo)
+  let started = false
   const app = await createTestApp({
     settings: { engine: 'aipic' },
-    createRemoteEngine: () => createTestEngine({ kind: 'aipic', flags: () => ['uncertain'] }),
+    // The batch runs free; a redo asks the same factory, which then reports a cost.
+    createRemoteEngine: () => createTestEngine({ kind: 'aipic', flags: () => ['uncertain'], cost: started ? cost : null }),
   })
   cleanups.push(() => app.cleanup())
   await app.services.batch.addPaths([dir])
   await app.services.batch.start()
   await app.services.batch.whenFinished()
+  started = true
   const call = (name: string, ...args: unknown[]) => dispatchBridgeCall(app.table, name, args, trusted, isTrusted, silentLogger)
   return { app, dir, photo, call }
 }
@@ -59,6 +62,13 @@ const codeOf = (result: BridgeResult<unknown>): string => (result.ok ? 'ok' : re
 const stroke = { mode: 'erase', size: 20, softness: 0, edgeAware: false, points: [60, 45, 62, 45] }
 
 describe('review handlers', () => {
+  it('tell the cost of a redo with a paid engine before it runs', async () => {
+    const { app, call } = await finishedBatch({ needed: 0, available: 7 })
+    const item = app.services.batch.items()[0]!
+    const estimate = valueOf<RedoEstimate>(await call('estimateRedo', [item.id], { engine: 'aipic' }))
+    expect(estimate).toEqual({ count: 1, touchedUp: 0, cost: { needed: 1, available: 7 } })
+  })
+
   it('validate strokes and item ids', async () => {
     const { call } = await finishedBatch()
     expect(codeOf(await call('saveTouchUp', 1, [{ ...stroke, size: 0 }]))).toBe('ipc.invalid-argument')

@@ -40,7 +40,8 @@ export class ReviewState {
   #viewerId = $state<number | null>(null)
   #editorId = $state<number | null>(null)
   #redo = $state.raw<RedoDraft | null>(null)
-  #redoing = $state(false)
+  /** How many items the running redo handles; 0 when none runs. */
+  #redoing = $state(0)
   #lastRedo = $state.raw<RedoResult | null>(null)
   #error = $state.raw<unknown>(null)
 
@@ -122,7 +123,7 @@ export class ReviewState {
   get redo(): RedoDraft | null {
     return this.#redo
   }
-  get redoing(): boolean {
+  get redoing(): number {
     return this.#redoing
   }
   get lastRedo(): RedoResult | null {
@@ -210,7 +211,7 @@ export class ReviewState {
     const draft = this.#redo
     if (!draft) return
     this.#redo = null
-    this.#redoing = true
+    this.#redoing = draft.itemIds.length
     this.#error = null
     try {
       const options: RedoOptions = { engine: draft.engine, output: draft.output, discardEdits }
@@ -220,7 +221,7 @@ export class ReviewState {
     } catch (error) {
       this.#error = error
     } finally {
-      this.#redoing = false
+      this.#redoing = 0
     }
   }
 
@@ -244,7 +245,7 @@ export class ReviewState {
     this.#viewerId = null
     this.#editorId = null
     this.#redo = null
-    this.#redoing = false
+    this.#redoing = 0
     this.#lastRedo = null
     this.#error = null
   }

@@ -131,6 +131,7 @@ describe('the review grid and the touch-up editor', { timeout: 600_000 }, () => 
     await expect.poll(() => page.getByTestId('cutout-viewer').count()).toBe(0)
 
     await page.getByRole('button', { name: 'Black' }).click()
+    await page.mouse.move(600, 600)
     await saveScreenshot(page, 'review-grid.png')
 
     // R redoes the marked cutouts: with ISNet medium (the other model), keeping both files.
@@ -173,6 +174,7 @@ describe('the review grid and the touch-up editor', { timeout: 600_000 }, () => 
     await page.getByLabel('Theme').selectOption('dark')
     await page.getByRole('button', { name: 'Review', exact: true }).click()
     await page.getByRole('button', { name: 'Checkerboard' }).click()
+    await page.mouse.move(600, 600)
     await saveScreenshot(page, 'review-grid-dark.png')
     expect(ui.problems).toEqual([])
   })

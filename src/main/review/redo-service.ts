@@ -101,6 +101,8 @@ export class RedoService {
       outputPath = await writeBeside(current, made.data)
     }
     const notes = { ...made.notes, redoneWith: snapshot.engine === 'local' ? snapshot.localModel : snapshot.engine }
+    // A new batch started meanwhile reuses the ids: only the same file is revised.
+    if (this.options.queue.item(item.id)?.inputPath !== item.inputPath) return
     this.options.queue.reviseItem(item.id, { outputPath, touchedUp: false, flags: made.flags ?? [], notes })
   }
 

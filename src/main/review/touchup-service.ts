@@ -160,7 +160,10 @@ export class TouchUpService {
       }
       await writeFileAtomic(sidecars.strokes, Buffer.from(JSON.stringify(sidecar)), { replace: true })
     }
-    this.options.queue.reviseItem(item.id, { outputPath, touchedUp: strokes.length > 0 })
+    // A new batch started meanwhile reuses the ids: only the same file is revised.
+    if (this.options.queue.item(item.id)?.inputPath === item.inputPath) {
+      this.options.queue.reviseItem(item.id, { outputPath, touchedUp: strokes.length > 0 })
+    }
     this.options.logger.info('cutout touched up', { file: outputPath, strokes: strokes.length })
   }
 

@@ -367,6 +367,14 @@ describe('the review grid and the touch-up editor', { timeout: 600_000 }, () => 
     await page.mouse.up()
     await expect.poll(() => editor.getByTestId('stroke-count').textContent()).toBe('1 笔')
     await saveScreenshot(page, 'touchup-editor-zh-dark.png')
+    // At least 50 steps of undo and redo: 59 more dabs, all undone, all redone.
+    for (let i = 0; i < 59; i += 1) await page.mouse.click(box.x + box.width * (0.05 + (i % 30) * 0.03), box.y + box.height * (i < 30 ? 0.85 : 0.92))
+    await expect.poll(() => editor.getByTestId('stroke-count').textContent()).toBe('60 笔')
+    for (let i = 0; i < 60; i += 1) await page.keyboard.press('Control+z')
+    await expect.poll(() => editor.getByTestId('stroke-count').textContent()).toBe('0 笔')
+    for (let i = 0; i < 60; i += 1) await page.keyboard.press('Control+Shift+z')
+    await expect.poll(() => editor.getByTestId('stroke-count').textContent()).toBe('60 笔')
+    expect(await editor.getByRole('button', { name: '重做', exact: true }).isDisabled()).toBe(true)
     expect(ui.problems).toEqual([])
   })
 

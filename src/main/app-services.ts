@@ -35,6 +35,8 @@ import { createProxyAgents, proxySourceFromSettings, type ProxyAgents, type Prox
 import { userDataLayout } from './paths'
 import type { KeyValueStore } from './settings/key-value-store'
 import { SettingsService } from './settings/settings-service'
+import { RedoService } from './review/redo-service'
+import { TouchUpService } from './review/touchup-service'
 import { ThumbnailService } from './thumbnails/thumbnail-service'
 
 /** Builds the remote (aipic) engine for a batch; see [Note: engine choice]. */
@@ -238,6 +240,12 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
   })
   const queue = new QueueSession(batch, emit, logger)
   const thumbnails = new ThumbnailService({ cacheDir: layout.thumbnailCacheDir, logger })
+  const reviewQueue = {
+    item: (id: number) => queue.item(id),
+    progress: () => queue.progress(),
+    settingsSnapshot: () => batch.settingsSnapshot(),
+    reviseItem: (id: number, revision: Parameters<BatchService['reviseItem']>[1]) => queue.item(id) !== null && batch.reviseItem(id, revision),
+  }
 
   const services: AppServices = {
     appInfo: platform.appInfo,
@@ -253,6 +261,9 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
     logsDir: layout.logsDir,
     customModelPresets: CUSTOM_MODEL_PRESETS,
     farm,
+    // Review reads and revises the batch shown in the window (the queue session hides a cleared one).
+    touchUp: new TouchUpService({ queue: reviewQueue, logger, maxMegapixels: () => settings.get().maxMegapixels }),
+    redo: new RedoService({ queue: reviewQueue, createEngine, logger }),
   }
 
   return {

@@ -80,6 +80,10 @@ export const ERROR_CODES = [
   'farm.unreachable',
   'farm.invalid-map',
   'farm.invalid-job',
+  // review and touch-up: the review grid's redo and the touch-up editor (src/main/review)
+  'review.no-cutout',
+  'review.edits-would-be-lost',
+  'review.not-editable',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

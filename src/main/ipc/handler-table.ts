@@ -10,9 +10,16 @@ import { createCoreHandlers, type CoreServices } from './core-handlers'
 import { createDesktopHandlers, type DesktopServices } from './desktop-handlers'
 import { createFarmHandlers, type FarmServices } from './farm-handlers'
 import type { HandlerTable } from './handler-types'
+import { createReviewHandlers, type ReviewServices } from './review-handlers'
 import { createThumbnailHandlers, type ThumbnailServices } from './thumbnail-handlers'
 
-export type AppServices = CoreServices & QueueServices & ThumbnailServices & AccountServices & DesktopServices & FarmServices
+export type AppServices = CoreServices &
+  QueueServices &
+  ThumbnailServices &
+  AccountServices &
+  DesktopServices &
+  FarmServices &
+  ReviewServices
 
 export function createHandlerTable(services: AppServices): HandlerTable {
   return {
@@ -22,5 +29,6 @@ export function createHandlerTable(services: AppServices): HandlerTable {
     ...createAccountHandlers(services),
     ...createDesktopHandlers(services),
     ...createFarmHandlers(services),
+    ...createReviewHandlers(services),
   }
 }

@@ -75,6 +75,10 @@ export const ERROR_CODES = [
   'remote.result-no-alpha',
   'remote.result-mismatch',
   'remote.finish-failed',
+  // app updates (src/main/updates)
+  'update.unavailable',
+  'update.not-ready',
+  'update.batch-active',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -8,6 +8,7 @@
  * A key whose stored value no longer parses falls back to its default with a warning.
  */
 import { z } from 'zod'
+import { UPDATE_MODES } from './updates'
 
 export const SETTINGS_VERSION = 1
 
@@ -103,6 +104,8 @@ export const settingsSchema = z.object({
   /** Ask before a remote batch that would spend more than this many credits. */
   costConfirmThreshold: z.number().int().min(0).max(100000).default(50),
   lowCreditThreshold: z.number().int().min(0).max(100000).default(5),
+  /** App updates: see [Note: update policy] in src/main/updates/update-controller.ts. */
+  updateMode: z.enum(UPDATE_MODES).default('auto'),
 })
 
 export type Settings = z.infer<typeof settingsSchema>

@@ -29,12 +29,19 @@ import type { CutoutEngine } from './engine/types'
 import type { S3KeyStore } from './ipc/desktop-handlers'
 import { createHandlerTable, type AppServices } from './ipc/handler-table'
 import type { HandlerTable } from './ipc/handler-types'
+import type { UpdateControls } from './ipc/update-handlers'
 import { QueueSession, type EmitEvent } from './ipc/queue-session'
 import { createProxyAgents, proxySourceFromSettings, type ProxyAgents, type ProxyResolver } from './net/proxy'
 import { userDataLayout } from './paths'
 import type { KeyValueStore } from './settings/key-value-store'
 import { SettingsService } from './settings/settings-service'
 import { ThumbnailService } from './thumbnails/thumbnail-service'
+import { RELEASES_URL, UpdateController } from './updates/update-controller'
+
+/** Updates where there is no updater (the command line's services, tests): says so, checks nothing. */
+function noUpdates(currentVersion: string, logger: Logger): UpdateControls {
+  return new UpdateController({ updater: null, currentVersion, limit: 'not-packaged', releasesUrl: RELEASES_URL, getMode: () => 'never', logger })
+}
 
 /** Builds the remote (aipic) engine for a batch; see [Note: engine choice]. */
 export type RemoteEngineFactory = (
@@ -73,6 +80,8 @@ export interface AppPlatform {
    * setting is 'system'. Without it the environment (HTTPS_PROXY, NO_PROXY) decides.
    */
   resolveProxy?: ProxyResolver
+  /** App updates (the packaged app's UpdateController); without it the app reports it cannot update. */
+  updates?: UpdateControls
   /** Extra aipic client options (tests shorten timeouts and retries). */
   aipicClient?: Partial<Pick<AipicClientOptions, 'timeouts' | 'retry'>>
 }
@@ -235,6 +244,7 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
     s3Keys,
     logsDir: layout.logsDir,
     customModelPresets: CUSTOM_MODEL_PRESETS,
+    updates: platform.updates ?? noUpdates(platform.appInfo.version, logger),
   }
 
   return {

@@ -13,6 +13,7 @@ import type { AccountState, AdInfo, HistoryPage } from './account'
 import type { BatchItem, BatchProgress, BatchReport, CostPrompt, InterruptedBatch, ItemStatusChange } from './batch'
 import type { SerializedError } from './errors'
 import type { SettingKey, Settings } from './settings'
+import type { UpdateStatus } from './updates'
 
 export interface AppInfo {
   name: string
@@ -87,6 +88,13 @@ export interface BridgeMethods {
   setTokenPersistence: { args: [persistWithoutEncryption: boolean]; result: AccountState }
   getHistory: { args: [page: number, size: number]; result: HistoryPage }
   getAd: { args: []; result: AdInfo | null }
+
+  /** App updates ([Note: update policy] in src/main/updates/update-controller.ts). */
+  getUpdateStatus: { args: []; result: UpdateStatus }
+  checkForUpdates: { args: []; result: UpdateStatus }
+  downloadUpdate: { args: []; result: UpdateStatus }
+  /** Quits, installs the downloaded update and starts it; refused while a batch runs. */
+  restartToUpdate: { args: []; result: void }
 }
 
 /** Main-to-renderer events: name -> payload. */
@@ -104,6 +112,7 @@ export interface BridgeEvents {
   /** The engine paused the batch for a reason that concerns every file (see getHaltReason). */
   batchHalted: SerializedError
   accountChanged: AccountState
+  updateStatusChanged: UpdateStatus
 }
 
 export type BridgeMethodName = keyof BridgeMethods
@@ -167,6 +176,10 @@ const METHOD_NAMES: Record<BridgeMethodName, true> = {
   setTokenPersistence: true,
   getHistory: true,
   getAd: true,
+  getUpdateStatus: true,
+  checkForUpdates: true,
+  downloadUpdate: true,
+  restartToUpdate: true,
 }
 const EVENT_NAMES: Record<BridgeEventName, true> = {
   settingsChanged: true,
@@ -177,6 +190,7 @@ const EVENT_NAMES: Record<BridgeEventName, true> = {
   costPrompt: true,
   batchHalted: true,
   accountChanged: true,
+  updateStatusChanged: true,
 }
 export const BRIDGE_METHOD_NAMES = Object.keys(METHOD_NAMES) as BridgeMethodName[]
 export const BRIDGE_EVENT_NAMES = Object.keys(EVENT_NAMES) as BridgeEventName[]

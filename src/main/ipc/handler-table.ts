@@ -10,8 +10,9 @@ import { createCoreHandlers, type CoreServices } from './core-handlers'
 import { createDesktopHandlers, type DesktopServices } from './desktop-handlers'
 import type { HandlerTable } from './handler-types'
 import { createThumbnailHandlers, type ThumbnailServices } from './thumbnail-handlers'
+import { createUpdateHandlers, type UpdateServices } from './update-handlers'
 
-export type AppServices = CoreServices & QueueServices & ThumbnailServices & AccountServices & DesktopServices
+export type AppServices = CoreServices & QueueServices & ThumbnailServices & AccountServices & DesktopServices & UpdateServices
 
 export function createHandlerTable(services: AppServices): HandlerTable {
   return {
@@ -20,5 +21,6 @@ export function createHandlerTable(services: AppServices): HandlerTable {
     ...createThumbnailHandlers(services),
     ...createAccountHandlers(services),
     ...createDesktopHandlers(services),
+    ...createUpdateHandlers(services),
   }
 }

@@ -52,6 +52,9 @@ export interface UpdateControllerOptions {
   now?(): number
 }
 
+/** Where releases are published (electron-builder.yml `publish`: GitHub koutu/koutu). */
+export const RELEASES_URL = 'https://github.com/koutu/koutu/releases'
+
 export const DEFAULT_CHECK_INTERVAL_MS = 4 * 60 * 60 * 1000
 const DEFAULT_START_DELAY_MS = 15_000
 
@@ -169,7 +172,8 @@ export class UpdateController {
     } finally {
       this.#lastCheckAt = this.#now()
       // An updater that settled without an event (already up to date, or disabled) is not still checking.
-      if (this.#phase === 'checking') this.#set('up-to-date')
+      // (Read through the getter: the events above may have moved the phase since the check began.)
+      if (this.status.phase === 'checking') this.#set('up-to-date')
       else this.#publish()
     }
     return this.status

@@ -9,13 +9,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import {
-  configureRequestOptions,
-  configureRequestUrl,
-  HttpExecutor,
-  type DownloadOptions,
-  type RequestOptions,
-} from 'builder-util-runtime'
+import { configureRequestOptions, configureRequestUrl, HttpExecutor, type DownloadOptions } from 'builder-util-runtime'
 import { AppImageUpdater } from 'electron-updater'
 import type { AppAdapter } from 'electron-updater/out/AppAdapter'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -26,14 +20,14 @@ import { silentLogger } from '../../../src/shared/logger'
 
 /** electron-updater's transport over Node's http instead of Electron's net. */
 class NodeHttpExecutor extends HttpExecutor<http.ClientRequest> {
-  createRequest(options: RequestOptions, callback: (response: http.IncomingMessage) => void): http.ClientRequest {
-    const request = http.request(options as http.RequestOptions)
+  createRequest(options: http.RequestOptions, callback: (response: http.IncomingMessage) => void): http.ClientRequest {
+    const request = http.request(options)
     request.on('response', callback)
     return request
   }
   download(url: URL, destination: string, options: DownloadOptions): Promise<string> {
     return options.cancellationToken.createPromise<string>((resolve, reject, onCancel) => {
-      const requestOptions: RequestOptions = { headers: options.headers ?? undefined }
+      const requestOptions: http.RequestOptions = { headers: options.headers ?? undefined }
       configureRequestUrl(url, requestOptions)
       configureRequestOptions(requestOptions)
       this.doDownload(requestOptions, { destination, options, onCancel, callback: (error) => (error ? reject(error) : resolve(destination)), responseHandler: null }, 0)

@@ -218,7 +218,7 @@ describe.runIf(executable)('the packaged app', () => {
     }
     for (const name of PHOTOS) expect(sha256(path.join(photos, name)), `${name} unchanged`).toBe(originalsBefore.get(name))
     await page.screenshot({ path: path.join(logsOut, 'after-batch.png') })
-  })
+  }, BATCH_TIMEOUT_MS + 120_000)
 
   it('ran the model in a utility process whose code came from the asar', () => {
     const log = logText()
@@ -273,7 +273,7 @@ describe.runIf(executable)('the packaged app', () => {
     await expect.poll(() => section.getByTestId('update-version').textContent()).toContain('latest')
     expect(await section.getByTestId('update-last-check').textContent()).not.toMatch(/not yet|尚未/)
     await page.screenshot({ path: path.join(logsOut, 'settings.png') })
-  })
+  }, 240_000)
 
   it('quits cleanly: exit code 0, the model process gone, no error in the log', async () => {
     const child = electronApp.process()
@@ -299,7 +299,7 @@ describe.runIf(executable)('the packaged app', () => {
     expect(page.url()).toMatch(/^file:\/\/.*app\.asar\/out\/renderer\/index\.html$/)
     expect(feedRequests.some((name) => name.startsWith('/not-the-app'))).toBe(false)
     await electronApp.close()
-  })
+  }, 180_000)
 })
 
 describe.skipIf(executable)('the packaged app (not here)', () => {

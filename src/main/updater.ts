@@ -9,29 +9,22 @@ import { app } from 'electron'
 import electronUpdater from 'electron-updater'
 import type { Logger } from '../shared/logger'
 import type { UpdateLimit } from '../shared/updates'
+import { loopbackFeedUrl } from './updates/feed-override'
 import type { Updater } from './updates/update-controller'
-
-/**
- * `KOUTU_UPDATE_FEED_URL` points the updater at a generic feed instead of GitHub: the smoke test
- * serves one on loopback. Only loopback http(s) URLs are honoured, so the variable cannot send
- * an installed app to another server.
- */
-export function loopbackFeedUrl(value: string | undefined): string | null {
-  if (!value || !URL.canParse(value)) return null
-  const url = new URL(value)
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]'
-  return loopback && (url.protocol === 'http:' || url.protocol === 'https:') ? url.href : null
-}
 
 export function createAppUpdater(logger: Logger): { updater: Updater | null; limit: UpdateLimit } {
   if (!app.isPackaged) return { updater: null, limit: 'not-packaged' }
   const { autoUpdater } = electronUpdater
+  // A failed update (offline, a feed hiccup, a differential download falling back to a full one)
+  // is not a fault of the app: it is logged as a warning, and shown in Settings.
   autoUpdater.logger = {
     info: (message?: unknown) => logger.info(`updater: ${String(message)}`),
     warn: (message?: unknown) => logger.warn(`updater: ${String(message)}`),
     error: (message?: unknown) => logger.warn(`updater: ${String(message)}`),
     debug: () => undefined,
   }
+  // Koutu ships full installers only; a web installer's payload would skip the signature check.
+  autoUpdater.disableWebInstaller = true
   const feed = loopbackFeedUrl(process.env.KOUTU_UPDATE_FEED_URL)
   if (feed) {
     logger.info('updater: using the loopback feed from KOUTU_UPDATE_FEED_URL', { feed })

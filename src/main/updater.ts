@@ -32,5 +32,5 @@ export function createAppUpdater(logger: Logger): { updater: Updater | null; lim
   }
   // Linux: only the AppImage replaces itself; the deb belongs to the system's package manager.
   const limit: UpdateLimit = process.platform === 'linux' && !process.env.APPIMAGE ? 'package-manager' : null
-  return { updater: autoUpdater as unknown as Updater, limit }
+  return { updater: autoUpdater, limit }
 }

@@ -152,5 +152,5 @@ export function createLoopbackUpdater(options: { feedUrl: string; dir: string; v
   real.quitAndInstall = (isSilent, isForceRunAfter) => {
     installs.push([isSilent, isForceRunAfter])
   }
-  return { updater: real as unknown as Updater, real, installs, pendingDir: path.join(dir, 'cache', cacheName, 'pending') }
+  return { updater: real, real, installs, pendingDir: path.join(dir, 'cache', cacheName, 'pending') }
 }

@@ -14,7 +14,15 @@ import type { Updater } from './updates/update-controller'
 
 export function createAppUpdater(logger: Logger): { updater: Updater | null; limit: UpdateLimit } {
   if (!app.isPackaged) return { updater: null, limit: 'not-packaged' }
-  const { autoUpdater } = electronUpdater
+  let autoUpdater: typeof electronUpdater.autoUpdater
+  try {
+    // Creating it reads the platform (and on Linux resources/package-type); a failure here must
+    // cost the updates, never the app's start.
+    autoUpdater = electronUpdater.autoUpdater
+  } catch (error) {
+    logger.warn('updater: could not be created; updates are off', { error: String(error) })
+    return { updater: null, limit: 'not-packaged' }
+  }
   // A failed update (offline, a feed hiccup, a differential download falling back to a full one)
   // is not a fault of the app: it is logged as a warning, and shown in Settings.
   autoUpdater.logger = {

@@ -234,6 +234,10 @@ describe.runIf(executable)('the packaged app', () => {
     expect(started.length).toBeGreaterThanOrEqual(1)
     expect(modelProcesses.get(started[0]!), `utility processes seen: ${JSON.stringify([...modelProcesses])}`).toBe('Koutu model')
     expect(log).toMatch(/local engine: model loaded/)
+    // Issue 18: the finishing thread started inside Electron (item 8), and the model process's
+    // output, piped into this log, carried no fatal error (item 4).
+    expect(log).not.toMatch(/finishing thread cannot start/)
+    expect(log).not.toMatch(/the model process hit a fatal error/)
   })
 
   it('adds a photo dropped on the window, through the real preload', async () => {

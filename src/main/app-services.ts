@@ -35,6 +35,8 @@ import { createProxyAgents, proxySourceFromSettings, type ProxyAgents, type Prox
 import { userDataLayout } from './paths'
 import type { KeyValueStore } from './settings/key-value-store'
 import { SettingsService } from './settings/settings-service'
+import { RedoService } from './review/redo-service'
+import { TouchUpService } from './review/touchup-service'
 import { ThumbnailService } from './thumbnails/thumbnail-service'
 import { RELEASES_URL, UpdateController } from './updates/update-controller'
 
@@ -210,26 +212,33 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
         consentHint: 'Allow the upload host in Settings (aipic cloud), then resume.',
       })(snapshot))
 
+  const createEngine = (snapshot: BatchSettingsSnapshot): CutoutEngine | Promise<CutoutEngine> => {
+    if (snapshot.engine === 'local') {
+      return createLocalEngine({
+        model: snapshot.localModel,
+        customModel: snapshot.customModel,
+        logger,
+        spawnWorker: platform.spawnWorker,
+        ...(platform.modelDir ? { modelDir: platform.modelDir } : {}),
+      })
+    }
+    return createRemoteEngine(snapshot, { account, settings: settings.get(), logger, proxy })
+  }
   const batch = new BatchService({
     settings: () => settings.get(),
     journalDir: layout.journalDir,
     logger,
     origin: 'app',
-    createEngine: (snapshot) => {
-      if (snapshot.engine === 'local') {
-        return createLocalEngine({
-          model: snapshot.localModel,
-          customModel: snapshot.customModel,
-          logger,
-          spawnWorker: platform.spawnWorker,
-          ...(platform.modelDir ? { modelDir: platform.modelDir } : {}),
-        })
-      }
-      return createRemoteEngine(snapshot, { account, settings: settings.get(), logger, proxy })
-    },
+    createEngine,
   })
   const queue = new QueueSession(batch, emit, logger)
   const thumbnails = new ThumbnailService({ cacheDir: layout.thumbnailCacheDir, logger })
+  const reviewQueue = {
+    item: (id: number) => queue.item(id),
+    progress: () => queue.progress(),
+    settingsSnapshot: () => batch.settingsSnapshot(),
+    reviseItem: (id: number, revision: Parameters<BatchService['reviseItem']>[1]) => queue.item(id) !== null && batch.reviseItem(id, revision),
+  }
 
   const services: AppServices = {
     appInfo: platform.appInfo,
@@ -244,6 +253,9 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
     s3Keys,
     logsDir: layout.logsDir,
     customModelPresets: CUSTOM_MODEL_PRESETS,
+    // Review reads and revises the batch shown in the window (the queue session hides a cleared one).
+    touchUp: new TouchUpService({ queue: reviewQueue, logger, maxMegapixels: () => settings.get().maxMegapixels }),
+    redo: new RedoService({ queue: reviewQueue, createEngine, logger }),
     updates: platform.updates ?? noUpdates(platform.appInfo.version, logger),
   }
 

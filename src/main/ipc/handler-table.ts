@@ -9,10 +9,11 @@ import { createBatchHandlers, type QueueServices } from './batch-handlers'
 import { createCoreHandlers, type CoreServices } from './core-handlers'
 import { createDesktopHandlers, type DesktopServices } from './desktop-handlers'
 import type { HandlerTable } from './handler-types'
+import { createReviewHandlers, type ReviewServices } from './review-handlers'
 import { createThumbnailHandlers, type ThumbnailServices } from './thumbnail-handlers'
 import { createUpdateHandlers, type UpdateServices } from './update-handlers'
 
-export type AppServices = CoreServices & QueueServices & ThumbnailServices & AccountServices & DesktopServices & UpdateServices
+export type AppServices = CoreServices & QueueServices & ThumbnailServices & AccountServices & DesktopServices & ReviewServices & UpdateServices
 
 export function createHandlerTable(services: AppServices): HandlerTable {
   return {
@@ -21,6 +22,7 @@ export function createHandlerTable(services: AppServices): HandlerTable {
     ...createThumbnailHandlers(services),
     ...createAccountHandlers(services),
     ...createDesktopHandlers(services),
+    ...createReviewHandlers(services),
     ...createUpdateHandlers(services),
   }
 }

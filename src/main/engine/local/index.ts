@@ -152,6 +152,7 @@ export function createLocalEngine(options: LocalEngineOptions): CutoutEngine {
           width: message.width,
           height: message.height,
           notes: message.notes,
+          ...(message.flags ? { flags: message.flags } : {}),
         })
         return
       }

@@ -6,6 +6,7 @@
  * Parent → worker: init once, then any number of process/cancel, then shutdown.
  * Worker → parent: ready (or fatal), then one result or error per process request.
  */
+import type { QualityFlag } from '../../../shared/batch'
 import type { SerializedError } from '../../../shared/errors'
 import type { CustomModel, LocalModelId, OutputFormat } from '../../../shared/settings'
 import type { OutputOptions } from '../types'
@@ -58,6 +59,7 @@ export interface ResultMessage {
   width: number
   height: number
   notes: Record<string, string>
+  flags?: QualityFlag[]
 }
 
 export interface ErrorMessage {

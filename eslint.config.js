@@ -11,6 +11,7 @@ const ELECTRON_GLUE = [
   'src/main/electron-services.ts',
   'src/main/tray.ts',
   'src/main/desktop-integration.ts',
+  'src/main/updater.ts',
   'src/preload/index.ts',
 ]
 
@@ -51,6 +52,7 @@ export default tseslint.config(
             { name: 'electron-store', message: 'electron-store imports electron: use it from src/main/electron-services.ts.' },
             { name: 'electron-log', message: 'electron-log imports electron: inject a Logger instead.' },
             { name: 'electron-log/main', message: 'electron-log imports electron: inject a Logger instead.' },
+            { name: 'electron-updater', message: 'electron-updater imports electron: use it from src/main/updater.ts.' },
           ],
         },
       ],

@@ -30,6 +30,7 @@ import { FarmService, type FarmServiceDeps } from './farm/farm-service'
 import type { S3KeyStore } from './ipc/desktop-handlers'
 import { createHandlerTable, type AppServices } from './ipc/handler-table'
 import type { HandlerTable } from './ipc/handler-types'
+import type { UpdateControls } from './ipc/update-handlers'
 import { QueueSession, type EmitEvent } from './ipc/queue-session'
 import { createProxyAgents, proxySourceFromSettings, type ProxyAgents, type ProxyResolver } from './net/proxy'
 import { userDataLayout } from './paths'
@@ -38,6 +39,12 @@ import { SettingsService } from './settings/settings-service'
 import { RedoService } from './review/redo-service'
 import { TouchUpService } from './review/touchup-service'
 import { ThumbnailService } from './thumbnails/thumbnail-service'
+import { RELEASES_URL, UpdateController } from './updates/update-controller'
+
+/** Updates where there is no updater (the command line's services, tests): says so, checks nothing. */
+function noUpdates(currentVersion: string, logger: Logger): UpdateControls {
+  return new UpdateController({ updater: null, currentVersion, limit: 'not-packaged', releasesUrl: RELEASES_URL, getMode: () => 'never', logger })
+}
 
 /** Builds the remote (aipic) engine for a batch; see [Note: engine choice]. */
 export type RemoteEngineFactory = (
@@ -78,6 +85,8 @@ export interface AppPlatform {
   resolveProxy?: ProxyResolver
   /** Farm worker knobs (tests shorten the lock expiry and the heartbeat). */
   farm?: Pick<FarmServiceDeps, 'workerConcurrency' | 'workerOptions'>
+  /** App updates (the packaged app's UpdateController); without it the app reports it cannot update. */
+  updates?: UpdateControls
   /** Extra aipic client options (tests shorten timeouts and retries). */
   aipicClient?: Partial<Pick<AipicClientOptions, 'timeouts' | 'retry'>>
 }
@@ -264,6 +273,7 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
     // Review reads and revises the batch shown in the window (the queue session hides a cleared one).
     touchUp: new TouchUpService({ queue: reviewQueue, logger, maxMegapixels: () => settings.get().maxMegapixels }),
     redo: new RedoService({ queue: reviewQueue, createEngine, logger }),
+    updates: platform.updates ?? noUpdates(platform.appInfo.version, logger),
   }
 
   return {

@@ -10,6 +10,7 @@
  *   - src/main/electron-services.ts   (electron-store, safeStorage, dialogs, shell, utilityProcess)
  *   - src/main/tray.ts                (the tray icon and menu)
  *   - src/main/desktop-integration.ts (logs, notifications, taskbar progress, launch paths)
+ *   - src/main/updater.ts             (electron-updater)
  *   - src/preload/index.ts            (the preload itself)
  */
 import { fileURLToPath } from 'node:url'
@@ -38,9 +39,12 @@ import { startupFailureMessage, WindowGate } from './startup'
 import { createTray } from './tray'
 import { CreditRefreshScheduler } from './tray/credit-refresh'
 import { trayIconPath, windowIconPath } from './tray/tray-icon'
+import { isBatchActive } from './tray/tray-menu'
 import { TrayStateModel } from './tray/tray-state'
 import type { Translate } from './tray/translate'
 import { trayCanBringWindowBack } from './tray/window-close'
+import { createAppUpdater } from './updater'
+import { RELEASES_URL, UpdateController } from './updates/update-controller'
 import { createMainWindow, hardenDefaultSession, isAppPageUrl } from './window'
 
 const WORKER_PATH = fileURLToPath(new URL('./engine-worker.js', import.meta.url))
@@ -64,6 +68,10 @@ function senderInfo(event: IpcMainInvokeEvent): SenderInfo {
     isMainFrame: frame !== null && frame === event.sender.mainFrame,
   }
 }
+
+// KOUTU_USER_DATA: another user data folder (the smoke test's scratch one, portable installs), as
+// the command line honours it (src/main/paths.ts). Before the single-instance lock, which lives there.
+if (process.env.KOUTU_USER_DATA) app.setPath('userData', process.env.KOUTU_USER_DATA)
 
 if (!app.requestSingleInstanceLock()) {
   app.quit()
@@ -102,6 +110,19 @@ if (!app.requestSingleInstanceLock()) {
   const start = async (): Promise<void> => {
     await app.whenReady()
     hardenDefaultSession()
+    logger.info('Koutu starting', { version: app.getVersion(), packaged: app.isPackaged, appPath: app.getAppPath(), modelEntry: WORKER_PATH })
+    // Updates ([Note: update policy]): the mode is read from the settings once they exist.
+    const updates = new UpdateController({
+      ...createAppUpdater(logger),
+      currentVersion: app.getVersion(),
+      releasesUrl: RELEASES_URL,
+      getMode: () => services?.settings.get().updateMode ?? 'never',
+      logger,
+      onStatus: (status) => {
+        sendToRenderer('updateStatusChanged', status)
+        trayState.setUpdateReady(status.phase === 'ready' ? status.availableVersion : null)
+      },
+    })
     const handle = await createAppServices({
       appInfo: { name: app.getName(), version: app.getVersion(), platform: process.platform, systemLocale: app.getLocale() },
       userDataDir: app.getPath('userData'),
@@ -112,8 +133,14 @@ if (!app.requestSingleInstanceLock()) {
       spawnWorker: createUtilityProcessSpawner(WORKER_PATH, logger),
       emit: sendToRenderer,
       resolveProxy: (url) => session.defaultSession.resolveProxy(url),
+      updates,
     })
     services = handle
+    updates.modeChanged()
+    handle.settings.onChange(() => updates.modeChanged())
+    handle.batch.onProgress((progress) => updates.setBatchActive(isBatchActive(progress.state)))
+    app.on('before-quit', () => updates.stop())
+    updates.start()
 
     const isTrustedSender = createSenderCheck(
       () => (mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents.id : null),
@@ -141,6 +168,7 @@ if (!app.requestSingleInstanceLock()) {
       onPauseResume: (action) => (action === 'pause' ? handle.batch.pause() : handle.batch.resume()),
       onOpenLogs: () => void handle.services.desktop.openFolder(layout.logsDir),
       onQuit: () => app.quit(),
+      onRestartToUpdate: () => updates.restartToUpdate(),
       onMenuWillOpen: () => credits.menuOpened(),
     })
     trayState.onChange(() => tray.update())

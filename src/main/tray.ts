@@ -27,6 +27,8 @@ export interface TrayServices {
   onPauseResume(action: 'pause' | 'resume'): void
   onOpenLogs(): void
   onQuit(): void
+  /** "Restart to update" (only offered when an update is downloaded). */
+  onRestartToUpdate?(): void
   /** The menu is about to open (refresh the credit, CreditRefreshScheduler.menuOpened). */
   onMenuWillOpen?(): void
   /**
@@ -68,6 +70,7 @@ export function createTray(services: TrayServices): TrayHandle {
       else if (action === 'open') services.onOpen()
       else if (action === 'pause' || action === 'resume') services.onPauseResume(action)
       else if (action === 'open-logs') services.onOpenLogs()
+      else if (action === 'restart-to-update') services.onRestartToUpdate?.()
       else services.onQuit()
     } catch (error) {
       services.logger.error('tray action failed', { action, error: String(error) })

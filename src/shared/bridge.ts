@@ -16,6 +16,7 @@ import type { FarmSendResult, FarmViewState } from './farm'
 import type { RedoEstimate, RedoOptions, RedoResult, TouchUpSession } from './review'
 import type { TouchUpStroke } from './touchup'
 import type { SettingKey, Settings } from './settings'
+import type { UpdateStatus } from './updates'
 
 export interface AppInfo {
   name: string
@@ -109,6 +110,12 @@ export interface BridgeMethods {
   estimateRedo: { args: [itemIds: number[], choice: Pick<RedoOptions, 'engine' | 'localModel'>]; result: RedoEstimate }
   /** Redoes finished cutouts with another engine or model. */
   redoItems: { args: [itemIds: number[], options: RedoOptions]; result: RedoResult }
+  /** App updates ([Note: update policy] in src/main/updates/update-controller.ts). */
+  getUpdateStatus: { args: []; result: UpdateStatus }
+  checkForUpdates: { args: []; result: UpdateStatus }
+  downloadUpdate: { args: []; result: UpdateStatus }
+  /** Quits, installs the downloaded update and starts it; refused while a batch runs. */
+  restartToUpdate: { args: []; result: void }
 }
 
 /** Main-to-renderer events: name -> payload. */
@@ -126,6 +133,7 @@ export interface BridgeEvents {
   /** The engine paused the batch for a reason that concerns every file (see getHaltReason). */
   batchHalted: SerializedError
   accountChanged: AccountState
+  updateStatusChanged: UpdateStatus
 }
 
 export type BridgeMethodName = keyof BridgeMethods
@@ -202,6 +210,10 @@ const METHOD_NAMES: Record<BridgeMethodName, true> = {
   saveTouchUp: true,
   estimateRedo: true,
   redoItems: true,
+  getUpdateStatus: true,
+  checkForUpdates: true,
+  downloadUpdate: true,
+  restartToUpdate: true,
 }
 const EVENT_NAMES: Record<BridgeEventName, true> = {
   settingsChanged: true,
@@ -212,6 +224,7 @@ const EVENT_NAMES: Record<BridgeEventName, true> = {
   costPrompt: true,
   batchHalted: true,
   accountChanged: true,
+  updateStatusChanged: true,
 }
 export const BRIDGE_METHOD_NAMES = Object.keys(METHOD_NAMES) as BridgeMethodName[]
 export const BRIDGE_EVENT_NAMES = Object.keys(EVENT_NAMES) as BridgeEventName[]

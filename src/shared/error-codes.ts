@@ -84,6 +84,10 @@ export const ERROR_CODES = [
   'review.no-cutout',
   'review.edits-would-be-lost',
   'review.not-editable',
+  // app updates (src/main/updates)
+  'update.unavailable',
+  'update.not-ready',
+  'update.batch-active',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -8,6 +8,7 @@
  * A key whose stored value no longer parses falls back to its default with a warning.
  */
 import { z } from 'zod'
+import { UPDATE_MODES } from './updates'
 
 export const SETTINGS_VERSION = 1
 
@@ -116,6 +117,8 @@ export const settingsSchema = z.object({
     ])
     .default(''),
   farmQueue: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('farm'),
+  /** App updates: see [Note: update policy] in src/main/updates/update-controller.ts. */
+  updateMode: z.enum(UPDATE_MODES).default('auto'),
 })
 
 export type Settings = z.infer<typeof settingsSchema>

@@ -17,6 +17,7 @@ import { MemoryVault, PlaintextFileVault } from '../../src/main/aipic/secret-vau
 import type { DesktopShell } from '../../src/main/desktop-shell'
 import { createForkSpawner } from '../../src/main/engine/local'
 import type { AppServices } from '../../src/main/ipc/handler-table'
+import type { UpdateControls } from '../../src/main/ipc/update-handlers'
 import type { HandlerTable } from '../../src/main/ipc/handler-types'
 import { userDataLayout } from '../../src/main/paths'
 import { JsonFileStore } from '../../src/main/settings/json-file-store'
@@ -33,6 +34,8 @@ export interface TestAppOptions {
   settings?: Partial<Settings>
   createRemoteEngine?: RemoteEngineFactory
   logger?: Logger
+  /** App updates (an UpdateController over a loopback feed); default: none, as under the CLI. */
+  updates?: UpdateControls
 }
 
 export interface TestApp {
@@ -116,6 +119,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       forward?.(name, payload)
     },
     ...(options.createRemoteEngine ? { createRemoteEngine: options.createRemoteEngine } : {}),
+    ...(options.updates ? { updates: options.updates } : {}),
     // Stand-ins are on loopback: never through a proxy the machine's environment may name.
     resolveProxy: async () => 'DIRECT',
     // Fail fast against loopback stand-ins instead of waiting out production timeouts.

@@ -10,7 +10,9 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import asar from '@electron/asar'
 import { getCurrentFuseWire } from '@electron/fuses'
+import yaml from 'js-yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { locatePackagedApp, prepareSmokeApp } from '../../scripts/release/smoke-app'
 
 const run = promisify(execFile)
 const root = path.resolve(import.meta.dirname, '../..')
@@ -214,6 +216,37 @@ describe('the Linux package', () => {
     FUSES.forEach((fuse, index) => {
       expect(String.fromCharCode(Number(wire[index as keyof typeof wire])), fuse).toBe(wanted[fuse] ? '1' : '0')
     })
+  })
+
+  it('carries app-update.yml for electron-updater, pointing at the GitHub releases', () => {
+    for (const packaged of [x64, arm64]) {
+      const file = path.join(packaged.appDir, 'resources', 'app-update.yml')
+      expect(fs.existsSync(file), file).toBe(true)
+      const config = yaml.load(fs.readFileSync(file, 'utf8')) as Record<string, unknown>
+      expect(config).toMatchObject({ provider: 'github', owner: 'koutu', repo: 'koutu', releaseType: 'draft' })
+      expect(config.updaterCacheDirName).toMatch(/^koutu-updater$/)
+    }
+  })
+
+  it('gives the smoke test a copy that differs from the release only in the inspector fuse', async () => {
+    const releaseDir = path.dirname(x64.appDir)
+    const located = locatePackagedApp(releaseDir, 'linux', 'x64')
+    expect(located).toEqual({ bundle: x64.appDir, executable: path.join(x64.appDir, 'koutu') })
+    expect(locatePackagedApp(path.dirname(arm64.appDir), 'linux', 'arm64').bundle).toBe(arm64.appDir)
+    const copy = await prepareSmokeApp(located, path.join(work, 'smoke-app'), 'linux')
+    const inspect = FUSES.indexOf('enableNodeCliInspectArguments')
+    const fuseStates = async (executable: string) => {
+      const wire = await getCurrentFuseWire(executable)
+      return FUSES.map((_fuse, index) => String.fromCharCode(Number(wire[index as keyof typeof wire])))
+    }
+    const released = await fuseStates(located.executable)
+    const smoke = await fuseStates(copy.executable)
+    expect(released[inspect]).toBe('0')
+    expect(smoke[inspect]).toBe('1')
+    expect(smoke.filter((_state, index) => index !== inspect)).toEqual(released.filter((_state, index) => index !== inspect))
+    // The rest of the copy is the release, byte for byte.
+    expect(fs.readFileSync(path.join(copy.bundle, 'resources', 'app.asar')).equals(fs.readFileSync(x64.asarPath))).toBe(true)
+    expect(fs.statSync(copy.executable).mode & 0o111).not.toBe(0)
   })
 
   it('reports its size', () => {

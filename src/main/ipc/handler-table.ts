@@ -12,6 +12,7 @@ import { createFarmHandlers, type FarmServices } from './farm-handlers'
 import type { HandlerTable } from './handler-types'
 import { createReviewHandlers, type ReviewServices } from './review-handlers'
 import { createThumbnailHandlers, type ThumbnailServices } from './thumbnail-handlers'
+import { createUpdateHandlers, type UpdateServices } from './update-handlers'
 
 export type AppServices = CoreServices &
   QueueServices &
@@ -19,7 +20,8 @@ export type AppServices = CoreServices &
   AccountServices &
   DesktopServices &
   FarmServices &
-  ReviewServices
+  ReviewServices &
+  UpdateServices
 
 export function createHandlerTable(services: AppServices): HandlerTable {
   return {
@@ -30,5 +32,6 @@ export function createHandlerTable(services: AppServices): HandlerTable {
     ...createDesktopHandlers(services),
     ...createFarmHandlers(services),
     ...createReviewHandlers(services),
+    ...createUpdateHandlers(services),
   }
 }

@@ -12,7 +12,7 @@ import type { BatchProgress, BatchState } from '../../shared/batch'
 import type { Translate } from './translate'
 
 /** What a menu item does when clicked; the glue maps each to an injected service. */
-export type TrayAction = 'refresh-credits' | 'open' | 'pause' | 'resume' | 'open-logs' | 'quit'
+export type TrayAction = 'refresh-credits' | 'open' | 'pause' | 'resume' | 'open-logs' | 'quit' | 'restart-to-update'
 
 export type TrayMenuItem =
   | { type: 'normal'; id: TrayAction | null; label: string; enabled: boolean }
@@ -28,6 +28,8 @@ export interface TrayState {
   /** A credit refresh is under way. */
   creditRefreshing: boolean
   batch: Pick<BatchProgress, 'state' | 'total' | 'done' | 'skipped' | 'failed' | 'unknown'>
+  /** A downloaded update waiting for "Restart to update" (its version), if any. */
+  updateReady?: string | null
 }
 
 /** Batch states in which a batch holds the queue (scanning, working, paused or stopping). */
@@ -99,6 +101,13 @@ export function buildTrayMenu(state: TrayState, t: Translate): TrayMenuItem[] {
       items.push({ type: 'normal', id: 'pause', label: t('tray.pause'), enabled: state.batch.state === 'running' })
     }
     items.push({ type: 'separator' })
+  }
+  if (state.updateReady) {
+    // Offered, but not while a batch holds the queue: restarting would cut it short.
+    items.push(
+      { type: 'normal', id: 'restart-to-update', label: t('tray.restartToUpdate', { version: state.updateReady }), enabled: !isBatchActive(state.batch.state) },
+      { type: 'separator' },
+    )
   }
   items.push(
     { type: 'normal', id: 'open', label: t('tray.open'), enabled: true },

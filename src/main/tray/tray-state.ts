@@ -16,6 +16,7 @@ export class TrayStateModel {
   #account: TrayAccount = NO_ACCOUNT
   #refresh: Pick<CreditRefreshStatus, 'refreshing' | 'lastFailureAt'> = { refreshing: false, lastFailureAt: null }
   #batch: TrayState['batch'] = NO_BATCH
+  #updateReady: string | null = null
   #listeners = new Set<(state: TrayState) => void>()
   #last: string = JSON.stringify(this.state)
 
@@ -25,6 +26,7 @@ export class TrayStateModel {
       creditError: isCreditUnavailable(this.#account, this.#refresh.lastFailureAt),
       creditRefreshing: this.#refresh.refreshing,
       batch: this.#batch,
+      updateReady: this.#updateReady,
     }
   }
 
@@ -42,6 +44,12 @@ export class TrayStateModel {
   setBatch(progress: BatchProgress | TrayState['batch']): void {
     const { state, total, done, skipped, failed, unknown } = progress
     this.#batch = { state, total, done, skipped, failed, unknown }
+    this.#changed()
+  }
+
+  /** The version of a downloaded update waiting for a restart, or null. */
+  setUpdateReady(version: string | null): void {
+    this.#updateReady = version
     this.#changed()
   }
 

@@ -107,6 +107,17 @@ describe('tray menu', () => {
     expect(buildTrayTooltip(state({}, { state: 'running', total: 4, done: 1 }), en)).toBe('Koutu: Working: 1 of 4')
   })
 
+  it('offers "Restart to update" once an update is downloaded, disabled while a batch holds the queue', () => {
+    expect(item(buildTrayMenu(state(), en), 'restart-to-update')).toBeUndefined()
+    const idle = buildTrayMenu(state({ updateReady: '0.2.0' }), en)
+    expect(item(idle, 'restart-to-update')).toEqual({ type: 'normal', id: 'restart-to-update', label: 'Restart to update to 0.2.0', enabled: true })
+    expect(labels(idle).indexOf('Restart to update to 0.2.0')).toBeLessThan(labels(idle).indexOf('Open Koutu'))
+    for (const batchState of ['scanning', 'running', 'paused', 'cancelling'] as const) {
+      expect(item(buildTrayMenu(state({ updateReady: '0.2.0' }, { state: batchState, total: 3 }), en), 'restart-to-update')?.enabled, batchState).toBe(false)
+    }
+    expect(item(buildTrayMenu(state({ updateReady: '0.2.0' }, { state: 'finished', total: 3, done: 3 }), zh), 'restart-to-update')).toMatchObject({ label: '重启以更新到 0.2.0', enabled: true })
+  })
+
   it('tells identical menus from changed ones', () => {
     const a = buildTrayMenu(state({}, { state: 'running', total: 4, done: 1 }), en)
     expect(sameMenu(a, buildTrayMenu(state({}, { state: 'running', total: 4, done: 1 }), en))).toBe(true)

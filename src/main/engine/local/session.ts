@@ -20,6 +20,12 @@ import type { ModelSpec } from './model'
 export interface SessionOptions {
   /** Intra-op threads (the cores onnxruntime uses for one image). */
   threads: number
+  /**
+   * The one execution provider to run on (see [Note: device candidates] in devices.ts); default
+   * the CPU. Only one, so a provider that cannot start rejects here instead of onnxruntime
+   * quietly running on whatever comes next.
+   */
+  provider?: string | Record<string, unknown>
 }
 
 /** A loaded model that turns prepared pixels into a mask. */
@@ -43,7 +49,7 @@ export async function createMaskSession(model: Uint8Array, spec: ModelSpec, opti
   let session: ort.InferenceSession
   try {
     session = await ort.InferenceSession.create(model, {
-      executionProviders: ['cpu'],
+      executionProviders: [(options.provider ?? 'cpu') as ort.InferenceSession.ExecutionProviderConfig],
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
       intraOpNumThreads: options.threads,

@@ -23,7 +23,9 @@ export interface PlanContext {
 
 /** The variants a device may try, in order (the twin only exists for ISNet medium). */
 export function variantsFor(candidate: DeviceCandidate, context: PlanContext): ModelVariant[] {
-  if (context.model !== 'isnet-medium' || !context.twinAvailable) return ['bundled']
+  // ISNet small is quint8: nothing to widen. A user's own model may be fp16 (its twin is built
+  // in memory; an fp32 model fails that variant at once).
+  if (context.model === 'isnet-small' || !context.twinAvailable) return ['bundled']
   // On a GPU the bundled fp16 weights first (half the memory traffic where f16 exists); on the
   // CPU both are timed and the faster is kept.
   return candidate.kind === 'cpu' || candidate.gpu ? ['bundled', 'fp32-twin'] : ['bundled']
@@ -63,12 +65,13 @@ export function planCandidate(candidate: DeviceCandidate, verdict: DeviceVerdict
   }
 }
 
-/** The verdict to store for a finished probe. */
+/** The verdict to store for a finished probe (a pass keeps why earlier variants failed). */
 export function verdictOfProbe(result: ProbeResult, gpuName: string | null, now: Date): DeviceVerdict {
+  const failures = result.attempts.filter((attempt) => attempt.failure !== null).map((attempt) => `${attempt.variant}: ${attempt.failure}`)
   return {
     status: result.passed ? 'passed' : 'rejected',
     variant: result.variant,
-    reason: result.reason,
+    reason: result.reason ?? (failures.length > 0 ? failures.join('; ') : null),
     msPerRun: result.msPerRun,
     cpuMsPerRun: result.cpuMsPerRun,
     gpuName,

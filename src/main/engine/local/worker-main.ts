@@ -14,7 +14,7 @@ import { KoutuError, serializeError } from '../../../shared/errors'
 import { createStderrLogger } from '../../logging/stderr-logger'
 import { CPU_CANDIDATE, type ModelVariant } from './devices'
 import { createThreadFinisher, serveFinishThread } from './finish'
-import { loadFp32Twin } from './fp32-twin'
+import { buildFp32Twin, loadFp32Twin } from './fp32-twin'
 import { loadVerifiedModel, resolveModel, type ResolvedModel } from './model'
 import { CutoutPipeline } from './pipeline'
 import { loadProbeMaterial } from './probe-material'
@@ -107,6 +107,13 @@ function variantLoader(resolved: ResolvedModel, cacheDir: string | undefined): (
   const loadBundled = (): Promise<Uint8Array> => (bundled ??= loadVerifiedModel(resolved))
   return async (variant) => {
     if (variant === 'bundled') return loadBundled()
+    if (resolved.sha256 === null) {
+      // A user's own model: its twin cannot have a known digest, so it is built in memory each
+      // time (a second or two for a model of ISNet's size) and never cached.
+      const { bytes, stats } = buildFp32Twin(await loadBundled())
+      if (stats.initializers + stats.constants + stats.casts === 0) throw new Error('the model has nothing in fp16 to widen')
+      return bytes
+    }
     const twin = cacheDir ? await loadFp32Twin(resolved.spec.id, loadBundled, cacheDir) : null
     if (!twin) throw new KoutuError('engine.model-missing', `The model ${resolved.spec.id} has no fp32 copy.`)
     return twin

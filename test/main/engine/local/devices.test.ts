@@ -120,7 +120,8 @@ describe('the plan for a candidate', () => {
   it('runs the CPU at once, probing only to choose between fp16 and the twin', () => {
     expect(planCandidate(cpu, null, auto)).toEqual({ action: 'probe', variants: ['bundled', 'fp32-twin'], pickFastest: true, measureCpu: false })
     expect(planCandidate(cpu, passed(1100, 1100, 'fp32-twin'), auto)).toEqual({ action: 'use', variant: 'fp32-twin' })
-    expect(planCandidate(cpu, null, { ...auto, model: 'custom' })).toEqual({ action: 'use', variant: 'bundled' })
+    expect(planCandidate(cpu, null, { ...auto, model: 'isnet-small' })).toEqual({ action: 'use', variant: 'bundled' })
+    expect(planCandidate(cpu, null, { ...auto, twinAvailable: false })).toEqual({ action: 'use', variant: 'bundled' })
   })
 })
 

@@ -26,6 +26,7 @@ import { createRemoteEngineFactory } from './engine/aipic/factory'
 import type { RemoteAccount } from './engine/aipic/index'
 import { CUSTOM_MODEL_PRESETS, createLocalEngine, createVerdictStore, type DeviceFallback, type WorkerSpawner } from './engine/local'
 import { gpuFromElectronInfo, hostIdentity } from './engine/local/host'
+import { DeviceStatusService } from './device-status-service'
 import type { CutoutEngine } from './engine/types'
 import type { S3KeyStore } from './ipc/desktop-handlers'
 import { createHandlerTable, type AppServices } from './ipc/handler-table'
@@ -207,6 +208,8 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
       })(snapshot))
 
   const deviceVerdicts = createVerdictStore(layout.deviceVerdictsFile)
+  const devices = new DeviceStatusService(deviceVerdicts)
+  unsubscribers.push(devices.onChange((status) => emit('deviceChanged', status)))
   const batch = new BatchService({
     settings: () => settings.get(),
     journalDir: layout.journalDir,
@@ -215,19 +218,27 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
     createEngine: async (snapshot) => {
       if (snapshot.engine === 'local') {
         const gpu = gpuFromElectronInfo(await platform.gpuInfo?.().catch(() => null))
-        return createLocalEngine({
+        const identity = hostIdentity(`koutu ${platform.appInfo.version}`, gpu)
+        const engine = createLocalEngine({
           model: snapshot.localModel,
           customModel: snapshot.customModel,
           device: snapshot.localDevice ?? 'auto',
           logger,
           spawnWorker: platform.spawnWorker,
           verdicts: deviceVerdicts,
-          identity: hostIdentity(`koutu ${platform.appInfo.version}`, gpu),
+          identity,
           gpuName: gpu.name,
           cacheDir: layout.modelCacheDir,
-          ...(platform.onDeviceFallback ? { onDeviceFallback: platform.onDeviceFallback } : {}),
+          onDeviceFallback: (event) => {
+            devices.fellBack(event)
+            engine.prepare().then((device) => devices.engineStarted(device, identity), () => undefined)
+            platform.onDeviceFallback?.(event)
+          },
           ...(platform.modelDir ? { modelDir: platform.modelDir } : {}),
         })
+        // The same start the first file waits for (not a second one): names the device at once.
+        engine.prepare().then((device) => devices.engineStarted(device, identity), () => undefined)
+        return engine
       }
       return createRemoteEngine(snapshot, { account, settings: settings.get(), logger, proxy })
     },
@@ -248,6 +259,7 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
     s3Keys,
     logsDir: layout.logsDir,
     customModelPresets: CUSTOM_MODEL_PRESETS,
+    devices,
   }
 
   return {

@@ -8,10 +8,11 @@ import { createAccountHandlers, type AccountServices } from './account-handlers'
 import { createBatchHandlers, type QueueServices } from './batch-handlers'
 import { createCoreHandlers, type CoreServices } from './core-handlers'
 import { createDesktopHandlers, type DesktopServices } from './desktop-handlers'
+import { createDeviceHandlers, type DeviceServices } from './device-handlers'
 import type { HandlerTable } from './handler-types'
 import { createThumbnailHandlers, type ThumbnailServices } from './thumbnail-handlers'
 
-export type AppServices = CoreServices & QueueServices & ThumbnailServices & AccountServices & DesktopServices
+export type AppServices = CoreServices & QueueServices & ThumbnailServices & AccountServices & DesktopServices & DeviceServices
 
 export function createHandlerTable(services: AppServices): HandlerTable {
   return {
@@ -20,5 +21,6 @@ export function createHandlerTable(services: AppServices): HandlerTable {
     ...createThumbnailHandlers(services),
     ...createAccountHandlers(services),
     ...createDesktopHandlers(services),
+    ...createDeviceHandlers(services),
   }
 }

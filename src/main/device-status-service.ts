@@ -4,11 +4,11 @@
  * machine's device tests. "Test again" forgets the verdicts; the next batch probes afresh.
  */
 import type { DeviceStatus } from '../shared/device-status'
-import { describeDevice, type DeviceFallback, type DeviceIdentity, type DeviceInUse, type VerdictStore } from './engine/local'
+import { type DeviceFallback, type DeviceIdentity, type DeviceInUse, type VerdictStore } from './engine/local'
 
 export class DeviceStatusService {
   #inUse: DeviceInUse | null = null
-  #fallback: string | null = null
+  #fallback: DeviceFallback | null = null
   #identity: DeviceIdentity | null = null
   readonly #listeners = new Set<(status: DeviceStatus) => void>()
 
@@ -23,7 +23,7 @@ export class DeviceStatusService {
 
   /** A device failed mid-batch (told once per engine by the engine itself). */
   fellBack(event: DeviceFallback): void {
-    this.#fallback = `${event.from} failed (${event.reason}); continued on ${event.to}`
+    this.#fallback = event
     void this.notify()
   }
 
@@ -35,9 +35,10 @@ export class DeviceStatusService {
   async status(): Promise<DeviceStatus> {
     const verdicts = this.#identity ? await this.verdicts.list(this.#identity) : []
     return {
-      inUse: this.#inUse ? describeDevice(this.#inUse) : null,
-      gpu: this.#inUse?.gpu ?? false,
-      fallback: this.#fallback,
+      inUse: this.#inUse
+        ? { kind: this.#inUse.kind, gpu: this.#inUse.gpu, gpuName: this.#inUse.gpuName, threads: this.#inUse.threads, variant: this.#inUse.variant }
+        : null,
+      fallback: this.#fallback ? { ...this.#fallback } : null,
       verdicts: verdicts.map((entry) => ({
         device: entry.device,
         model: entry.model,

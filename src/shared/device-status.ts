@@ -16,11 +16,19 @@ export interface DeviceVerdictView {
   testedAt: string
 }
 
-export interface DeviceStatus {
-  /** "GPU, DirectML: NVIDIA GeForce …" or "CPU, 8 threads"; null before the engine first ran. */
-  inUse: string | null
+/** The device in use, as facts: the UI words them in the user's language. */
+export interface DeviceInUseView {
+  kind: string
   gpu: boolean
+  gpuName: string | null
+  threads: number
+  variant: 'bundled' | 'fp32-twin'
+}
+
+export interface DeviceStatus {
+  /** Null before the local engine first ran. */
+  inUse: DeviceInUseView | null
   /** Set when a device failed mid-batch and the engine went on on the CPU. */
-  fallback: string | null
+  fallback: { from: string; to: string; reason: string } | null
   verdicts: DeviceVerdictView[]
 }

@@ -388,6 +388,28 @@ export const en = {
     'remote.result-mismatch': 'The cutout aipic returned does not match the photo (different shape), so it was not saved.',
     'remote.finish-failed': 'The cutout was made (and charged), but Koutu could not compose the output. Check the aipic history before retrying.',
   } satisfies Record<ErrorCode, string>,
+  device: {
+    setting: 'Processing',
+    settingHint: 'Automatic uses a graphics card that passed a test and was faster than the processor; otherwise the processor.',
+    auto: 'Automatic',
+    gpu: 'Graphics card (GPU)',
+    cpu: 'Processor (CPU)',
+    gpuLine: 'GPU, {provider}: {name}',
+    gpuLineUnnamed: 'GPU, {provider}',
+    cpuLine: 'CPU, {threads} threads',
+    wasmLine: 'CPU (WebAssembly), {threads} threads',
+    fp32: '{line}, fp32 model',
+    notYet: 'Chosen when the first photo is processed.',
+    testsTitle: 'Device tests on this computer',
+    testsNone: 'No device tested yet.',
+    passed: 'passed',
+    rejected: 'failed',
+    crashed: 'crashed; not used automatically',
+    probing: 'being tested',
+    timing: '{ms} ms per photo (processor {cpuMs} ms)',
+    testAgain: 'Test again',
+    fallback: '{from} stopped working ({reason}). The batch goes on with {to}.',
+  },
 }
 
 type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> }

@@ -13,7 +13,7 @@ export class DeviceState {
   #status = $state.raw<DeviceStatus | null>(null)
   #busy = $state(false)
   #dismissed = $state.raw<DeviceStatus['fallback']>(null)
-  #unsubscribe: (() => void) | null = null
+  #subscribed = false
 
   get status(): DeviceStatus | null {
     return this.#status
@@ -35,9 +35,12 @@ export class DeviceState {
   }
 
   async load(): Promise<void> {
-    this.#unsubscribe ??= subscribe('deviceChanged', (status) => {
-      this.#status = status
-    })
+    if (!this.#subscribed) {
+      this.#subscribed = true
+      subscribe('deviceChanged', (status) => {
+        this.#status = status
+      })
+    }
     this.#status = await call('getDeviceStatus')
   }
 

@@ -409,6 +409,7 @@ export const en = {
     timing: '{ms} ms per photo (processor {cpuMs} ms)',
     testAgain: 'Test again',
     fallback: '{from} stopped working ({reason}). The batch goes on with {to}.',
+    fallbackTitle: 'Koutu switched to the processor',
   },
 }
 

@@ -402,5 +402,6 @@ export const zhCN: Dictionary = {
     timing: '每张 {ms} 毫秒（处理器 {cpuMs} 毫秒）',
     testAgain: '重新测试',
     fallback: '{from} 停止工作（{reason}）。批处理改用 {to} 继续。',
+    fallbackTitle: 'Koutu 已改用处理器',
   },
 }

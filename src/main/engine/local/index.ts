@@ -48,8 +48,10 @@ export interface LocalEngineOptions {
    * ['--import', 'tsx'].
    */
   spawnWorker?: WorkerSpawner
-  /** onnxruntime intra-op threads; default chosen for the machine. */
+  /** onnxruntime intra-op threads; default chosen for the machine and device. */
   threads?: number
+  /** Finishing threads in the model process; default chosen for the device (see the note). */
+  finishThreads?: number
   /** Where the bundled model chunks are; default: the installed carrier package. */
   modelDir?: string
   /** Automatic (default), GPU or CPU: see [Note: device candidates] in devices.ts. */
@@ -94,6 +96,21 @@ export interface LocalEngine extends CutoutEngine {
  * would only queue inside the worker (and hold memory there).
  */
 const DEFAULT_CONCURRENCY = 3
+/**
+ * [Note: pipeline sizing] On the CPU, inference takes every core and one finishing thread fills
+ * its gaps: more would compete with inference and hold one more full-size original each. On a
+ * GPU, inference costs the CPU next to nothing and finishing is the whole cost, so every core
+ * gets a finishing thread and onnxruntime keeps two CPU threads (for the few operators a GPU
+ * provider leaves to the CPU). The work in flight follows: one decoding and one inferring beside
+ * one per finishing thread. The GPU figures are reasoned, not measured on a real GPU here.
+ */
+function sizingFor(candidate: DeviceCandidate, cpuThreads: number, override: { threads?: number; finishThreads?: number }): { threads: number; finishThreads: number } {
+  const cores = os.availableParallelism()
+  return {
+    threads: override.threads ?? (candidate.gpu ? Math.min(2, cpuThreads) : cpuThreads),
+    finishThreads: override.finishThreads ?? (candidate.gpu ? Math.max(1, Math.min(cores, 8)) : 1),
+  }
+}
 /** How long close() waits for a clean exit before killing the process. */
 const SHUTDOWN_GRACE_MS = 3_000
 const DEFAULT_PROBE_TIMEOUT_MS = 180_000
@@ -143,7 +160,7 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reje
 /** Create the local engine. Nothing starts until the first `process` (or `prepare`) call. */
 export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
   const spawn = options.spawnWorker ?? createForkSpawner({ modulePath: defaultWorkerPath() })
-  const threads = options.threads ?? defaultThreads()
+  const cpuThreads = options.threads ?? defaultThreads()
   const preference = options.device ?? 'auto'
   const { logger } = options
   const verdicts = options.verdicts ?? createVerdictStore(null)
@@ -165,6 +182,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
 
   function spawnWorker(candidate: DeviceCandidate, init: Partial<InitMessage>): RunningWorker {
     const handle = spawn({ serviceName: 'Koutu model', env: WORKER_ENV })
+    const { threads, finishThreads } = sizingFor(candidate, cpuThreads, options)
     const ready = deferred<ReadyMessage>()
     const probed = deferred<ProbeResult>()
     const exited = deferred<void>()
@@ -189,12 +207,13 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       model: options.model,
       customModel: options.customModel,
       threads,
+      finishThreads,
       ...(options.modelDir ? { modelDir: options.modelDir } : {}),
       ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
       device: candidate,
       ...init,
     })
-    logger.info('local engine: model process started', { pid: handle.pid, model: options.model, threads, device: candidate.kind })
+    logger.info('local engine: model process started', { pid: handle.pid, model: options.model, threads, finishThreads, device: candidate.kind })
     return running
   }
 
@@ -478,7 +497,10 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
 
   return {
     kind: 'local',
-    defaultConcurrency: DEFAULT_CONCURRENCY,
+    // Known once the device is (a batch that starts before that gets the CPU's figure).
+    get defaultConcurrency() {
+      return device?.gpu && current ? sizingFor(current.candidate, cpuThreads, options).finishThreads + 2 : DEFAULT_CONCURRENCY
+    },
     process: processImage,
     currentDevice: () => device,
     async prepare() {

@@ -41,6 +41,8 @@ export interface InitMessage {
   probe?: ProbeRequest
   /** Where the fp32 twin is cached (the user data folder); no twin without it. */
   cacheDir?: string
+  /** Finishing threads (default 1): see [Note: pipeline sizing] in index.ts. */
+  finishThreads?: number
 }
 
 export interface ProcessMessage {

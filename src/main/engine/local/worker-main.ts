@@ -13,7 +13,7 @@ import sharp from 'sharp'
 import { KoutuError, serializeError } from '../../../shared/errors'
 import { createStderrLogger } from '../../logging/stderr-logger'
 import { CPU_CANDIDATE, type ModelVariant } from './devices'
-import { createThreadFinisher, serveFinishThread } from './finish'
+import { createFinisherPool, createThreadFinisher, serveFinishThread } from './finish'
 import { buildFp32Twin, loadFp32Twin } from './fp32-twin'
 import { loadVerifiedModel, resolveModel, type ResolvedModel } from './model'
 import { CutoutPipeline } from './pipeline'
@@ -151,7 +151,8 @@ async function init(message: InitMessage): Promise<CutoutPipeline> {
   } else {
     session = await create(await load(variant), device.provider)
   }
-  pipeline = new CutoutPipeline(session, { finisher: createThreadFinisher(new URL(import.meta.url), FINISH_THREAD) })
+  const finishers = Array.from({ length: Math.max(1, message.finishThreads ?? 1) }, () => createThreadFinisher(new URL(import.meta.url), FINISH_THREAD))
+  pipeline = new CutoutPipeline(session, { finisher: createFinisherPool(finishers) })
   send({
     type: 'ready',
     model: message.model,

@@ -1,11 +1,12 @@
 /**
- * `npm run aipic-standin [-- --port 8787 --latency 200 --processing 1000 --max-concurrent 4]`:
+ * `npm run aipic-standin [-- --port 8787 --latency 200 --processing 1000 --max-concurrent 4 --style django-html]`:
  * starts the aipic stand-in (test/standins/aipic-server.ts) for trying the app or the command
  * line by hand, and prints each SMS code it "sends". Point Koutu at it with the API base URL
- * setting, `--api-base URL` or KOUTU_API_BASE.
+ * setting, `--api-base URL` or KOUTU_API_BASE. `--style` picks how it labels and spells its
+ * JSON (`--list-styles` describes each), as real servers of its kind differ.
  */
-import { Command, InvalidArgumentError } from 'commander'
-import { startAipicStandin } from '../test/standins/aipic-server'
+import { Command, InvalidArgumentError, Option } from 'commander'
+import { REPLY_STYLE_NAMES, REPLY_STYLES, type ReplyStyleName, startAipicStandin } from '../test/standins/aipic-server'
 
 function count(value: string): number {
   const parsed = Number(value)
@@ -25,6 +26,8 @@ const options = new Command()
   .option('--device-credit <n>', 'credits of a new device id', count, 10)
   .option('--code <digits>', 'send this SMS code every time instead of a random one')
   .option('--bare-sms', 'answer send_sms_vcode with the bare {phone} shape')
+  .addOption(new Option('--style <name>', 'how JSON replies are labelled and spelled (see --list-styles)').choices(REPLY_STYLE_NAMES).default('json'))
+  .option('--list-styles', 'describe each reply style and exit')
   .parse()
   .opts<{
     port: number
@@ -36,7 +39,14 @@ const options = new Command()
     deviceCredit: number
     code?: string
     bareSms?: boolean
+    style: ReplyStyleName
+    listStyles?: boolean
   }>()
+
+if (options.listStyles) {
+  for (const name of REPLY_STYLE_NAMES) process.stdout.write(`${name.padEnd(14)} ${REPLY_STYLES[name].description}\n`)
+  process.exit(0)
+}
 
 const standin = await startAipicStandin({
   port: options.port,
@@ -44,6 +54,7 @@ const standin = await startAipicStandin({
   initialUserCredit: options.userCredit,
   initialDeviceCredit: options.deviceCredit,
   smsReplyShape: options.bareSms ? 'bare' : 'envelope',
+  replyStyle: options.style,
   ...(options.code ? { fixedCode: options.code } : {}),
   faults: {
     latencyMs: options.latency,
@@ -67,7 +78,7 @@ const standin = await startAipicStandin({
 
 process.stdout.write(
   [
-    `aipic stand-in listening on ${standin.url}`,
+    `aipic stand-in listening on ${standin.url} (replies styled ${options.style}: ${REPLY_STYLES[options.style].description})`,
     '',
     'Use it from the app: Settings > API base URL, or run the app/command line with',
     `  KOUTU_API_BASE=${standin.url}`,

@@ -158,6 +158,7 @@ export function createProgram(deps: ProgramDeps): Command {
   registerAccountCommands(program, {
     configDir: userDataDir,
     logger: createStderrLogger('warn'),
+    verboseLogger: createStderrLogger('debug'),
     userAgent: `Koutu/${deps.version} (command line)`,
     env,
     stdout,

@@ -43,9 +43,10 @@ export interface AccountState {
 
 /** One past cutout, as `get_rm_bg_list` reports it. */
 export interface HistoryItem {
-  id: number
-  /** The image URL the service was given. */
-  imageUrl: string
+  /** The service's record id, as a string (it may send numbers or strings). */
+  id: string
+  /** The image URL the service was given; null when the service lists none. */
+  imageUrl: string | null
   /** The cutout's URL; null when the service lists none. */
   resultUrl: string | null
   remark: string | null
@@ -62,7 +63,8 @@ export interface HistoryPage {
 
 /** The ad `get_one_ad` returns. URLs that are not http(s) are null so the UI never follows them. */
 export interface AdInfo {
-  id: number
+  /** The service's ad id, as a string. */
+  id: string
   pictureUrl: string | null
   linkUrl: string | null
 }

@@ -14,6 +14,11 @@
  * Errors follow [Note: aipic failure classification] in src/main/aipic/errors.ts: status 1 with a
  * Chinese message, as a Chinese service plausibly would. Fault switches (`faults`) make it
  * misbehave the ways a real network and server do.
+ *
+ * Reply styles (`replyStyle`, REPLY_STYLES) make it serialise the way real backends of its kind
+ * do, so that no test shares the client's assumptions about the wire: JSON labelled text/html,
+ * text/plain, application/octet-stream or not at all; every number as a string; a byte order
+ * mark; pretty-printed bodies; `data` as null, {} or [] on errors; empty strings as null.
  */
 import { randomInt, randomUUID } from 'node:crypto'
 import http from 'node:http'
@@ -69,6 +74,94 @@ export interface AipicFaults {
   dropConnection: FaultRule | null
 }
 
+/** How the stand-in labels and spells its JSON replies (web pages are always text/html). */
+export interface ReplyStyle {
+  /** What it says it is. */
+  description: string
+  /** The Content-Type of JSON replies; null sends none. */
+  contentType: string | null
+  /** Every number in a reply as a string: "status": "0", "id": "100001", "credit": "5". */
+  numbersAsStrings: boolean
+  /** A UTF-8 byte order mark before the body. */
+  bom: boolean
+  /** Pretty-printed with tabs, a blank line before and CRLF after (white space around the body). */
+  pretty: boolean
+  /** What `data` holds in an error reply. */
+  errorData: 'null' | 'object' | 'array'
+  /** An empty `msg` on success sent as null. */
+  nullStrings: boolean
+}
+
+/**
+ * The styles the matrix suites run across; between them every variation occurs at least once.
+ * `json` is the tidy server the client was first written against.
+ */
+export const REPLY_STYLES = {
+  json: {
+    description: 'application/json, numbers as numbers, data null on errors',
+    contentType: 'application/json',
+    numbersAsStrings: false,
+    bom: false,
+    pretty: false,
+    errorData: 'null',
+    nullStrings: false,
+  },
+  'django-html': {
+    description: "text/html; charset=utf-8 (Django's HttpResponse default), numbers as strings, msg null, data {} on errors",
+    contentType: 'text/html; charset=utf-8',
+    numbersAsStrings: true,
+    bom: false,
+    pretty: false,
+    errorData: 'object',
+    nullStrings: true,
+  },
+  'php-plain': {
+    description: 'text/plain, a byte order mark, pretty-printed, numbers as strings, data [] on errors',
+    contentType: 'text/plain',
+    numbersAsStrings: true,
+    bom: true,
+    pretty: true,
+    errorData: 'array',
+    nullStrings: false,
+  },
+  unlabelled: {
+    description: 'no Content-Type at all, pretty-printed, numbers as numbers, data {} on errors',
+    contentType: null,
+    numbersAsStrings: false,
+    bom: false,
+    pretty: true,
+    errorData: 'object',
+    nullStrings: true,
+  },
+  'octet-stream': {
+    description: 'application/octet-stream, a byte order mark, numbers as strings, data null on errors',
+    contentType: 'application/octet-stream',
+    numbersAsStrings: true,
+    bom: true,
+    pretty: false,
+    errorData: 'null',
+    nullStrings: false,
+  },
+} as const satisfies Record<string, ReplyStyle>
+export type ReplyStyleName = keyof typeof REPLY_STYLES
+export const REPLY_STYLE_NAMES = Object.keys(REPLY_STYLES) as ReplyStyleName[]
+
+/** The body and Content-Type of a JSON reply in `style`. */
+export function styleReply(value: unknown, style: ReplyStyle): { body: Buffer; contentType: string | null } {
+  const spelled = style.numbersAsStrings ? numbersToStrings(value) : value
+  const text = style.pretty ? `\n${JSON.stringify(spelled, null, '\t')}\r\n` : JSON.stringify(spelled)
+  return { body: Buffer.from(`${style.bom ? '\uFEFF' : ''}${text}`, 'utf8'), contentType: style.contentType }
+}
+
+function numbersToStrings(value: unknown): unknown {
+  if (typeof value === 'number') return String(value)
+  if (Array.isArray(value)) return value.map(numbersToStrings)
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, numbersToStrings(entry)]))
+  }
+  return value
+}
+
 export interface StandinUser {
   id: number
   phone: string
@@ -116,6 +209,8 @@ export interface StandinState {
   initialDeviceCredit: number
   /** The envelope (status 0) or the bare `{phone}` shape for send_sms_vcode, as documented. */
   smsReplyShape: 'envelope' | 'bare'
+  /** How JSON replies are labelled and spelled (REPLY_STYLES); may be changed between requests. */
+  replyStyle: ReplyStyleName
 }
 
 export interface AipicStandinOptions {
@@ -124,6 +219,8 @@ export interface AipicStandinOptions {
   initialUserCredit?: number
   initialDeviceCredit?: number
   smsReplyShape?: 'envelope' | 'bare'
+  /** How JSON replies are labelled and spelled (default `json`). */
+  replyStyle?: ReplyStyleName
   /** Every SMS code is this one (default: random 4 digits). */
   fixedCode?: string
   faults?: Partial<AipicFaults>
@@ -196,6 +293,7 @@ export async function startAipicStandin(options: AipicStandinOptions = {}): Prom
     initialUserCredit: options.initialUserCredit ?? 5,
     initialDeviceCredit: options.initialDeviceCredit ?? 3,
     smsReplyShape: options.smsReplyShape ?? 'envelope',
+    replyStyle: options.replyStyle ?? 'json',
   }
   const results = new Map<string, Buffer>()
   const waiting: (() => void)[] = []
@@ -238,7 +336,7 @@ export async function startAipicStandin(options: AipicStandinOptions = {}): Prom
     waiting.shift()?.()
   }
 
-  async function writeBody(res: http.ServerResponse, target: StandinTarget, status: number, contentType: string, body: Buffer) {
+  async function writeBody(res: http.ServerResponse, target: StandinTarget, status: number, contentType: string | null, body: Buffer) {
     let payload = body
     const oversize = fires(faults.oversizeBody, target) ? faults.oversizeBody : null
     if (oversize && payload.length < oversize.bytes) {
@@ -246,7 +344,7 @@ export async function startAipicStandin(options: AipicStandinOptions = {}): Prom
       payload = Buffer.concat([payload, Buffer.alloc(oversize.bytes - payload.length, 0x20)])
     }
     res.statusCode = status
-    res.setHeader('content-type', contentType)
+    if (contentType !== null) res.setHeader('content-type', contentType)
     if (!oversize) res.setHeader('content-length', payload.length)
     const slow = fires(faults.slowBody, target) ? faults.slowBody : null
     const pieces = slow || oversize ? 8 : 1
@@ -260,7 +358,12 @@ export async function startAipicStandin(options: AipicStandinOptions = {}): Prom
   }
 
   function envelope(data: unknown) {
-    return { status: 0, msg: '', data }
+    return { status: 0, msg: REPLY_STYLES[state.replyStyle].nullStrings ? null : '', data }
+  }
+  /** An error reply, with `data` as the reply style spells it. */
+  function failureReply(status: number, msg: string) {
+    const data = { null: null, object: {}, array: [] }[REPLY_STYLES[state.replyStyle].errorData]
+    return { status, msg, data }
   }
 
   function requireString(body: Record<string, unknown>, field: string, max: number, exact = false): string {
@@ -407,7 +510,10 @@ export async function startAipicStandin(options: AipicStandinOptions = {}): Prom
     const entry: StandinRequestLog = { endpoint, method: req.method ?? '', headers: req.headers, body }
     state.requests.push(entry)
     options.onRequest?.(entry)
-    const json = (value: unknown) => writeBody(res, endpoint, 200, 'application/json', Buffer.from(JSON.stringify(value)))
+    const json = (value: unknown) => {
+      const styled = styleReply(value, REPLY_STYLES[state.replyStyle])
+      return writeBody(res, endpoint, 200, styled.contentType, styled.body)
+    }
 
     if (req.method !== 'POST') return writeBody(res, endpoint, 405, 'text/html', htmlPage(405, 'Method Not Allowed'))
     if (fires(faults.hang, endpoint)) return
@@ -415,13 +521,13 @@ export async function startAipicStandin(options: AipicStandinOptions = {}): Prom
       return writeBody(res, endpoint, faults.httpError.status, 'text/html; charset=utf-8', htmlPage(faults.httpError.status, 'Bad Gateway'))
     }
     if (fires(faults.invalidJson, endpoint)) {
-      return writeBody(res, endpoint, 200, 'application/json', Buffer.from('{"status": 0, "msg": "", "data": {"cred'))
+      return writeBody(res, endpoint, 200, REPLY_STYLES[state.replyStyle].contentType, Buffer.from('{"status": 0, "msg": "", "data": {"cred'))
     }
     if (faults.statusError && fires(faults.statusError, endpoint)) {
-      return json({ status: faults.statusError.status, msg: faults.statusError.msg, data: null })
+      return json(failureReply(faults.statusError.status, faults.statusError.msg))
     }
     const drop = fires(faults.dropConnection, endpoint)
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return json({ status: 1, msg: MSG.badParam('body'), data: null })
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return json(failureReply(1, MSG.badParam('body')))
     let reply: unknown
     try {
       reply = await handlers[endpoint](body as Record<string, unknown>)
@@ -429,7 +535,7 @@ export async function startAipicStandin(options: AipicStandinOptions = {}): Prom
       if (!(error instanceof StandinFailure)) {
         return writeBody(res, endpoint, 500, 'text/html', htmlPage(500, 'Internal Server Error'))
       }
-      reply = { status: error.status, msg: error.message, data: null }
+      reply = failureReply(error.status, error.message)
     }
     if (drop) {
       req.socket.destroy()

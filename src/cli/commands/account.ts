@@ -1,7 +1,9 @@
 /**
  * The account commands of the command line: `koutu login <phone> [--code C]`, `koutu logout`,
- * `koutu credits`, `koutu history [--page N] [--size N]`, each with `--json`, and the global
- * `--api-base URL` (or KOUTU_API_BASE) that selects the aipic server.
+ * `koutu credits`, `koutu history [--page N] [--size N]`, and the options that change how Koutu
+ * reaches aipic (`--api-base URL` or KOUTU_API_BASE, `--json`, `--verbose`), accepted before or
+ * after the subcommand: the root program parses positional options, so each subcommand declares
+ * them too (and lists them in its --help), and the subcommand's own value wins.
  *
  * They drive the same AccountService as the app. The command line keeps its own session, in the
  * config folder: `cli-account.json` (phone, customer id, device id, cooldown; no token) and
@@ -29,6 +31,8 @@ export interface AccountCommandDeps {
   /** The per-platform config folder (src/main/paths.ts). */
   configDir: string
   logger: Logger
+  /** The logger used with --verbose (debug lines on stderr); `logger` when absent. */
+  verboseLogger?: Logger
   /** e.g. `Koutu/0.1.0 (command line)`. */
   userAgent: string
   /** The base URL when neither --api-base nor KOUTU_API_BASE is given (e.g. the app's setting). */
@@ -102,15 +106,16 @@ export function registerAccountCommands(program: Command, deps: AccountCommandDe
   if (!program.options.some((option) => option.long === '--api-base')) program.addOption(createApiBaseOption())
 
   async function openAccount(command: Command): Promise<AccountService> {
-    const baseUrl = resolveApiBase(command.optsWithGlobals().apiBase, env, deps.defaultApiBase)
-    return openCliAccount({ ...deps, baseUrl })
+    const baseUrl = resolveApiBase(sharedOption(command, 'apiBase'), env, deps.defaultApiBase)
+    const logger = sharedOption(command, 'verbose') === true ? (deps.verboseLogger ?? deps.logger) : deps.logger
+    return openCliAccount({ ...deps, logger, baseUrl })
   }
 
   /** Runs a command body; a failure is printed (as JSON with --json) and sets exit code 1. */
   function action<A extends unknown[]>(body: (json: boolean, command: Command, ...args: A) => Promise<void>) {
     return async (...received: unknown[]) => {
       const command = received.at(-1) as Command
-      const json = Boolean(command.opts().json)
+      const json = sharedOption(command, 'json') === true
       try {
         await body(json, command, ...(received.slice(0, -2) as A))
       } catch (error) {
@@ -124,12 +129,10 @@ export function registerAccountCommands(program: Command, deps: AccountCommandDe
 
   const describeStorage = () => `The session token is kept in ${tokenFile}, unencrypted and readable only by you (mode 0600).`
 
-  program
-    .command('login')
+  connectionOptions(program.command('login'))
     .description('log in to aipic with a phone number and the SMS code sent to it')
     .argument('<phone>', 'mainland China mobile number (+86, spaces and dashes are fine)')
     .option('--code <code>', 'the 4-digit SMS code (sent by an earlier `koutu login <phone>`)')
-    .option('--json', 'print JSON')
     .action(
       action(async (json, command, phone: string) => {
         const account = await openAccount(command)
@@ -157,10 +160,8 @@ export function registerAccountCommands(program: Command, deps: AccountCommandDe
       }),
     )
 
-  program
-    .command('logout')
+  connectionOptions(program.command('logout'))
     .description('forget the aipic session kept by the command line')
-    .option('--json', 'print JSON')
     .action(
       action(async (json, command) => {
         const state = await (await openAccount(command)).logout()
@@ -169,10 +170,8 @@ export function registerAccountCommands(program: Command, deps: AccountCommandDe
       }),
     )
 
-  program
-    .command('credits')
+  connectionOptions(program.command('credits'))
     .description('show the aipic credits left (the account when logged in, else this device)')
-    .option('--json', 'print JSON')
     .action(
       action(async (json, command) => {
         const state = await (await openAccount(command)).refreshCredits()
@@ -182,12 +181,10 @@ export function registerAccountCommands(program: Command, deps: AccountCommandDe
       }),
     )
 
-  program
-    .command('history')
+  connectionOptions(program.command('history'))
     .description('list past aipic cutouts of the logged-in account')
     .option('--page <n>', 'page number, from 1', parsePositive('--page'), 1)
     .option('--size <n>', 'items per page', parsePositive('--size'), 20)
-    .option('--json', 'print JSON')
     .action(
       action(async (json, command) => {
         const { page, size } = command.opts() as { page: number; size: number }
@@ -198,9 +195,25 @@ export function registerAccountCommands(program: Command, deps: AccountCommandDe
         }
         const pages = Math.max(1, Math.ceil(result.totalCount / result.size))
         print(`Page ${result.page} of ${pages} (${result.totalCount} cutouts):`)
-        for (const item of result.items) print(`${item.createdAt}  ${item.imageUrl}  ->  ${item.resultUrl ?? '(no result)'}`)
+        for (const item of result.items) print(`${item.createdAt}  ${item.imageUrl ?? '(no original listed)'}  ->  ${item.resultUrl ?? '(no result)'}`)
       }),
     )
+}
+
+/**
+ * The options every account command takes after its name as well as before it: where aipic is,
+ * and how to report.
+ */
+function connectionOptions(command: Command): Command {
+  return command
+    .addOption(createApiBaseOption())
+    .option('--json', 'print JSON')
+    .option('--verbose', 'debug logs on stderr (requests and their timing; never the token)')
+}
+
+/** A shared option's value: the subcommand's own when given there, else the root program's. */
+function sharedOption(command: Command, key: 'apiBase' | 'json' | 'verbose'): unknown {
+  return command.opts()[key] ?? command.parent?.opts()[key]
 }
 
 function formatCredit(state: AccountState): string {

@@ -192,7 +192,7 @@ export function createAipicClient(options: AipicClientOptions): AipicClient {
       throw failed(spendGuard(error, endpoint, kind), endpoint, started)
     })
     try {
-      const data = parseReply(endpoint, reply.body, reply.contentType)
+      const data = parseReply(endpoint, reply.body)
       logger.debug('aipic: reply', { endpoint, ms: Date.now() - started })
       return data
     } catch (error) {
@@ -279,7 +279,7 @@ export function createAipicClient(options: AipicClientOptions): AipicClient {
           detail: { endpoint: request.endpoint, httpStatus: status },
         })
       }
-      const html = looksLikeHtml(body, String(error.response.headers['content-type'] ?? ''))
+      const html = looksLikeMarkup(normalizeBody(body))
       return new KoutuError(
         'aipic.http-error',
         `The aipic server answered ${request.endpoint} with HTTP ${status}${html ? ' and an error page' : ''}; it may be down or a proxy in between is failing. Try again later.`,
@@ -317,18 +317,24 @@ export function createAipicClient(options: AipicClientOptions): AipicClient {
     )
   }
 
-  function parseReply<E extends AipicEndpoint>(endpoint: E, body: string, contentType: string): AipicReply<E> {
-    if (looksLikeHtml(body, contentType)) {
-      throw new KoutuError(
-        'aipic.html-response',
-        `The aipic server answered ${endpoint} with a web page instead of data. Check the API base URL in the settings, or a captive portal or proxy on this network.`,
-        { detail: { endpoint, sent: true } },
-      )
-    }
+  function parseReply<E extends AipicEndpoint>(endpoint: E, body: string): AipicReply<E> {
+    // [Note: aipic replies are judged by their body] The Content-Type says nothing reliable: the
+    // document asks for `Accept: text/plain`, and backends of its kind label JSON text/html,
+    // text/plain, application/octet-stream or not at all. So the body decides: JSON is data,
+    // whatever its label; only a body that is not JSON and starts like markup is a web page (a
+    // captive portal, a proxy's error page, a base URL that points at a website).
+    const text = normalizeBody(body)
     let json: unknown
     try {
-      json = parseLenientJson(body)
+      json = parseLenientJson(text)
     } catch (cause) {
+      if (looksLikeMarkup(text)) {
+        throw new KoutuError(
+          'aipic.html-response',
+          `The aipic server answered ${endpoint} with a web page instead of data. Check the API base URL in the settings, or a captive portal or proxy on this network.`,
+          { detail: { endpoint, sent: true } },
+        )
+      }
       throw new KoutuError(
         'aipic.invalid-json',
         // The body is not quoted: a broken login reply could hold the token.
@@ -353,11 +359,12 @@ export function createAipicClient(options: AipicClientOptions): AipicClient {
     async sendSmsCode(request, callOptions) {
       const reply = await call('send_sms_vcode', request, 'once', callOptions)
       const echoed = typeof reply === 'object' && reply !== null && 'phone' in reply ? (reply as { phone: unknown }).phone : null
-      return { phone: typeof echoed === 'string' ? echoed : null }
+      // A phone sent back as a number (13800138000) is still the phone.
+      return { phone: typeof echoed === 'string' || typeof echoed === 'number' ? String(echoed) : null }
     },
     async login(request, callOptions) {
       const reply = await call('login_with_phone_and_vcode', request, 'once', callOptions)
-      return { customerId: String(reply.id), token: reply.token, phone: reply.phone, credit: reply.credit }
+      return { customerId: reply.id, token: reply.token, phone: reply.phone, credit: reply.credit }
     },
     async removeBackground(request, callOptions) {
       const reply = await call('rm_pic_bg', request, 'spend', callOptions)
@@ -471,15 +478,21 @@ function parseLenientJson(body: string): unknown {
 
 function tryEnvelope(body: string): { status?: number; msg?: string | null } | null {
   try {
-    const parsed = envelopeSchema.safeParse(JSON.parse(body))
+    const parsed = envelopeSchema.safeParse(parseLenientJson(normalizeBody(body)))
     return parsed.success ? parsed.data : null
   } catch {
     return null
   }
 }
 
-function looksLikeHtml(body: string, contentType: string): boolean {
-  return /text\/html/i.test(contentType) || /^\s*</.test(body)
+/** The body without a UTF-8 byte order mark (some PHP backends send one) and surrounding white space. */
+function normalizeBody(body: string): string {
+  return body.replace(/^\uFEFF/, '').trim()
+}
+
+/** `<!DOCTYPE html>`, `<html>`, `<?xml …>`: the start of a page, not of data. */
+function looksLikeMarkup(normalizedBody: string): boolean {
+  return normalizedBody.startsWith('<')
 }
 
 function httpOrNull(value: string | null): string | null {

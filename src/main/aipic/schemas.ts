@@ -49,15 +49,33 @@ export type AipicRequest<E extends AipicEndpoint> = z.input<(typeof requestSchem
 
 // ---- replies ----------------------------------------------------------------------------------
 
-/** An integer that some replies send as a string ("100001"). */
-const looseInt = z.union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)])
-const nullableString = z.string().nullish().transform((value) => value ?? null)
-const resultUrl = z.string().refine((value) => /^https?:\/\//i.test(value) && URL.canParse(value), 'must be an http(s) URL')
+// [Note: tolerant aipic replies] Backends like this one serialise loosely: any number may come
+// as a string ("status": "0", "credit": "5"), any string field as null, a phone as a number.
+// Replies accept every such form; what Koutu sends stays exactly as the document types it
+// (requestSchemas above). Ids are opaque: kept and compared as strings, never as numbers.
+
+/** An integer, as a number or as a numeric string ("100001", " 5 "). */
+const looseInt = z.union([
+  z.number().int(),
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, 'expected a whole number')
+    .transform(Number),
+])
+/** An id: a number or a non-empty string, kept as the string later calls send and compare. */
+const looseId = z.union([z.number().int().transform(String), z.string().trim().min(1).max(64)])
+/** A string that may be null, absent, or sent as a number; null when missing. */
+const nullableString = z
+  .union([z.string(), z.number().transform(String)])
+  .nullish()
+  .transform((value) => value ?? null)
+const resultUrl = z.string().trim().refine((value) => /^https?:\/\//i.test(value) && URL.canParse(value), 'must be an http(s) URL')
 
 /** `{status, msg, data}`; `status` may be missing (the SMS endpoint's first documented shape). */
 export const envelopeSchema = z.looseObject({
   status: looseInt.optional(),
-  msg: z.union([z.string(), z.null()]).optional(),
+  msg: nullableString.optional(),
   data: z.unknown().optional(),
 })
 
@@ -65,8 +83,8 @@ export const replySchemas = {
   // Both documented shapes: `{phone}` bare, or the envelope with `data: {result, desc}`.
   send_sms_vcode: z.unknown(),
   login_with_phone_and_vcode: z.looseObject({
-    id: looseInt,
-    token: z.string().min(1).max(256),
+    id: looseId,
+    token: z.string().trim().min(1).max(256),
     phone: nullableString,
     credit: looseInt.nullish().transform((value) => value ?? null),
   }),
@@ -76,11 +94,11 @@ export const replySchemas = {
     list: z
       .array(
         z.looseObject({
-          id: looseInt,
-          img_url: z.string(),
+          id: looseId,
+          img_url: nullableString,
           rmbg_img_url: nullableString,
           remark: nullableString,
-          created_at: z.string().nullish().transform((value) => value ?? ''),
+          created_at: nullableString.transform((value) => value ?? ''),
         }),
       )
       .nullish()
@@ -93,7 +111,7 @@ export const replySchemas = {
   get_left_credit_by_unikey: z.looseObject({ credit: looseInt }),
   get_one_ad: z.looseObject({
     ad: z
-      .looseObject({ id: looseInt, pic_url: nullableString, link_url: nullableString })
+      .looseObject({ id: looseId, pic_url: nullableString, link_url: nullableString })
       .nullish()
       .transform((value) => value ?? null),
   }),

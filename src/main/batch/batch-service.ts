@@ -1,9 +1,9 @@
 /**
  * The batch queue: owns one batch at a time from the dropped paths to the last output, for the
  * app (through the bridge) and the command line alike. It streams the scan into queue items,
- * runs the engine with bounded concurrency, publishes each output atomically next to its
- * original (or under the output root), journals everything, and reports per-file status changes
- * (never dropped) and coalesced progress.
+ * schedules the work of each photo (photo-work.ts, shared with the farm worker) with bounded
+ * concurrency, journals everything, and reports per-file status changes (never dropped) and
+ * coalesced progress.
  *
  * [Note: outcome unknown] A remote engine can fail in a way where the file may or may not have
  * been processed (and a credit spent): it rejects with `aipic.outcome-unknown` or any KoutuError
@@ -23,7 +23,6 @@
  * could waste a credit). `whenFinished()` also resolves once a halted batch has nothing in
  * flight, so the command line can report the error and leave the journal resumable.
  */
-import { constants as fsConstants } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -38,13 +37,12 @@ import type {
   ItemStatusChange,
 } from '../../shared/batch'
 import type { ErrorCode } from '../../shared/error-codes'
-import { KoutuError, isKoutuError, serializeError, type SerializedError } from '../../shared/errors'
+import { KoutuError, serializeError, type SerializedError } from '../../shared/errors'
 import type { Logger } from '../../shared/logger'
 import { DEFAULT_SETTINGS, type Settings } from '../../shared/settings'
 import type { CutoutEngine } from '../engine/types'
-import { isProcessAlive, outputWriteError, removeStaleTemp, writeFileAtomic } from './atomic-write'
+import { isProcessAlive, removeStaleTemp } from './atomic-write'
 import { outputOptionsOf, snapshotSettings } from './batch-settings'
-import { haltsBatch, isEngineCrash, isOutcomeUnknown, wasCharged } from './engine-errors'
 import { ownOutputMatcher } from './file-kinds'
 import {
   JOURNAL_VERSION,
@@ -61,6 +59,7 @@ import {
 } from './journal'
 import { OutputPlanner, baseOutputPath, validateOutputLayout, type OutputLayout } from './output-planner'
 import { Coalescer, ThroughputMeter, systemClock, type Clock } from './progress'
+import { classifyFailure, processPhoto } from './photo-work'
 import { scanPaths, type ScanChunk } from './scanner'
 import { toBatchReport } from './reports'
 
@@ -573,47 +572,29 @@ export class BatchService {
     entry.attempts += 1
     this.changeStatus(entry, 'working', {})
     batch.journal.append({ type: 'started', id: entry.item.id, at: this.isoNow() })
-    let reservedPath: string | null = null
-    const input = { inputPath: entry.item.inputPath, base: entry.base }
-    const planned = this.planning.then(() => this.planItem(batch, entry, input))
-    this.planning = planned.catch(() => undefined)
     try {
-      let decision = await planned
-      if (decision.action === 'skip') {
-        this.finishItem(entry, 'skipped', {
-          outputPath: decision.outputPath,
-          error: serializeError(
-            new KoutuError('batch.output-exists', `${decision.outputPath} already exists; skipped.`, { detail: { outputPath: decision.outputPath } }),
-          ),
-        })
+      const outcome = await processPhoto(
+        { itemId: entry.item.id, inputPath: entry.item.inputPath, base: entry.base },
+        {
+          decider: batch.planner,
+          engine: () => this.ensureEngine(batch),
+          options: outputOptionsOf(batch.snapshot),
+          signal: controller.signal,
+          plan: (task) => {
+            const planned = this.planning.then(task)
+            this.planning = planned.catch(() => undefined)
+            return planned
+          },
+          onCommit: (outputPath) => batch.journal.append({ type: 'commit', id: entry.item.id, outputPath }),
+        },
+      )
+      if (outcome.status === 'skipped') {
+        this.finishItem(entry, 'skipped', { outputPath: outcome.outputPath, error: serializeError(outcome.error) })
         return
       }
-      reservedPath = decision.outputPath
-      const engine = await this.ensureEngine(batch)
-      // A result that arrives after a cancel is still saved: the work is done (and, for the
-      // remote engine, paid for; see [Note: paid work is finished]).
-      const result = await engine.process({ inputPath: entry.item.inputPath, options: outputOptionsOf(batch.snapshot) }, controller.signal)
-      for (let attempt = 0; ; attempt += 1) {
-        batch.journal.append({ type: 'commit', id: entry.item.id, outputPath: decision.outputPath })
-        if (await writeFileAtomic(decision.outputPath, result.data, { replace: decision.replace })) break
-        // Someone else created the file between our check and our publish: decide again.
-        batch.planner.release(decision.outputPath, entry.item.id)
-        reservedPath = null
-        if (attempt >= 5) throw outputWriteError(new Error('the output name kept being taken'), decision.outputPath)
-        decision = await this.decide(batch, entry, input)
-        if (decision.action === 'skip') {
-          this.finishItem(entry, 'skipped', {
-            outputPath: decision.outputPath,
-            error: serializeError(new KoutuError('batch.output-exists', `${decision.outputPath} already exists; skipped.`)),
-          })
-          return
-        }
-        reservedPath = decision.outputPath
-      }
-      const notes = entry.attempts > 1 ? { ...result.notes, attempts: String(entry.attempts) } : result.notes
-      this.finishItem(entry, 'done', { outputPath: decision.outputPath, notes })
+      const notes = entry.attempts > 1 ? { ...outcome.notes, attempts: String(entry.attempts) } : outcome.notes
+      this.finishItem(entry, 'done', { outputPath: outcome.outputPath, notes })
     } catch (error) {
-      if (reservedPath !== null) batch.planner.release(reservedPath, entry.item.id)
       this.handleFailure(batch, entry, controller, generation, error)
     } finally {
       this.inFlight.delete(entry.item.id)
@@ -621,59 +602,18 @@ export class BatchService {
     }
   }
 
-  /** Checks the original is still there and decides its output (run one at a time, in start order). */
-  private async planItem(batch: CurrentBatch, entry: Entry, input: { inputPath: string; base: string }) {
-    await fs.stat(entry.item.inputPath).catch((error: unknown) => {
-      const code = (error as NodeJS.ErrnoException).code
-      if (code === 'ENOENT' || code === 'ENOTDIR') {
-        throw new KoutuError('batch.input-vanished', `${entry.item.inputPath} no longer exists.`, { detail: { path: entry.item.inputPath } })
-      }
-      throw new KoutuError('batch.input-unreadable', `${entry.item.inputPath} cannot be read (${code ?? String(error)}).`, {
-        detail: { path: entry.item.inputPath },
-      })
-    })
-    const decision = await this.decide(batch, entry, input)
-    if (decision.action === 'write') {
-      // Refuse an unwritable folder before the engine spends time (or a credit) on the file.
-      try {
-        await fs.access(path.dirname(decision.outputPath), fsConstants.W_OK)
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-          batch.planner.release(decision.outputPath, entry.item.id)
-          throw outputWriteError(error, decision.outputPath)
-        }
-      }
-    }
-    return decision
-  }
-
-  private async decide(batch: CurrentBatch, entry: Entry, input: { inputPath: string; base: string }) {
-    try {
-      return await batch.planner.decide(entry.item.id, input)
-    } catch (error) {
-      if (error instanceof KoutuError) throw error
-      throw outputWriteError(error, entry.item.inputPath)
-    }
-  }
-
   private handleFailure(batch: CurrentBatch, entry: Entry, controller: AbortController, generation: number, error: unknown): void {
-    if (isKoutuError(error, 'job.aborted') || (controller.signal.aborted && !wasCharged(error))) {
-      // Cancelled or shut down: the file simply was not done.
+    const verdict = classifyFailure(error, { aborted: controller.signal.aborted, attempts: entry.attempts })
+    if (verdict.action === 'requeue' || verdict.action === 'halt') {
+      // Cancelled, shut down or halted: the file simply was not done.
       batch.journal.append({ type: 'requeued', ids: [entry.item.id], at: this.isoNow() })
       entry.attempts = Math.max(0, entry.attempts - 1)
       this.changeStatus(entry, 'queued', {})
       this.enqueue(entry.item.id, true)
+      if (verdict.action === 'halt') this.halt(serializeError(error))
       return
     }
-    if (haltsBatch(error)) {
-      batch.journal.append({ type: 'requeued', ids: [entry.item.id], at: this.isoNow() })
-      entry.attempts = Math.max(0, entry.attempts - 1)
-      this.changeStatus(entry, 'queued', {})
-      this.enqueue(entry.item.id, true)
-      this.halt(serializeError(error))
-      return
-    }
-    if (isEngineCrash(error) && entry.attempts < 2) {
+    if (verdict.action === 'retry-on-fresh-engine') {
       this.restartEngine(generation)
       this.options.logger.warn('retrying a file after an engine crash', { file: entry.item.inputPath })
       batch.journal.append({ type: 'requeued', ids: [entry.item.id], at: this.isoNow() })
@@ -681,12 +621,12 @@ export class BatchService {
       this.enqueue(entry.item.id, true)
       return
     }
-    if (isEngineCrash(error)) this.restartEngine(generation)
+    if (verdict.engineCrashed) this.restartEngine(generation)
     const serialized = serializeError(error)
     if (serialized.code === 'internal.unexpected') {
       this.options.logger.error('unexpected failure on a file', { file: entry.item.inputPath, error: serialized.message })
     }
-    this.finishItem(entry, isOutcomeUnknown(error) ? 'unknown' : 'failed', { error: serialized })
+    this.finishItem(entry, verdict.action, { error: serialized })
   }
 
   private finishItem(

@@ -107,7 +107,7 @@ describe('koutu login / credits / history / logout', () => {
     expect(creditsText.out).toContain(`${user.credit} credits left (account 138****5678)`)
 
     const history = await run(dir, [...base, 'history', '--page', '1', '--size', '5', '--json'])
-    expect(JSON.parse(history.out)).toMatchObject({ ok: true, page: 1, size: 5, totalCount: 1, items: [{ id: 900, imageUrl: photo }] })
+    expect(JSON.parse(history.out)).toMatchObject({ ok: true, page: 1, size: 5, totalCount: 1, items: [{ id: '900', imageUrl: photo }] })
     const historyText = await run(dir, [...base, 'history'])
     expect(historyText.out).toContain(`${photo}  ->  ${standin.url}/r.png`)
 

@@ -63,7 +63,7 @@ describe('the API document examples parse', () => {
       totalCount: 1,
       items: [
         {
-          id: 1,
+          id: '1',
           imageUrl:
             'https://xiaomaibox.oss-cn-shanghai.aliyuncs.com/1597976210945_32039_tmp_3235fa8891892248c7db909c4b3bea23e1bb22b6d2281015.jpg',
           resultUrl: 'http://make-cv.oss-cn-hangzhou.aliyuncs.com/MKCV1598349370338.png',
@@ -84,7 +84,80 @@ describe('the API document examples parse', () => {
 
   it('get_one_ad: the example URLs ("42", "rwerwerwe") are not followed', async () => {
     replay.reply(api('get_one_ad'), 200, DOC_EXAMPLES.get_one_ad)
-    expect(await testClient(replay.url).getAd()).toEqual({ id: 6, pictureUrl: null, linkUrl: null })
+    expect(await testClient(replay.url).getAd()).toEqual({ id: '6', pictureUrl: null, linkUrl: null })
+  })
+})
+
+describe('a reply is judged by its body, not its label', () => {
+  const client = () => testClient(replay.url, { retry: { limit: 0 } })
+  const credit = '{"status": 0, "msg": "", "data": {"credit": 4}}'
+  const labels = [
+    'application/json',
+    'application/json; charset=utf-8',
+    'text/html',
+    'text/html; charset=utf-8',
+    'text/plain',
+    'text/plain; charset=UTF-8',
+    'application/octet-stream',
+    null,
+  ]
+  it.each(labels)('JSON labelled %s is data', async (label) => {
+    replay.reply(api('get_left_credit_by_unikey'), 200, credit, label)
+    expect(await client().getCreditByUnikey({ unikey: 'k' })).toBe(4)
+  })
+
+  it('a byte order mark and white space around the body are tolerated', async () => {
+    replay.reply(api('get_left_credit_by_unikey'), 200, `\uFEFF \r\n\t${credit}\r\n\n`, 'text/html; charset=utf-8')
+    expect(await client().getCreditByUnikey({ unikey: 'k' })).toBe(4)
+  })
+
+  it('every number as a string, every optional string null, ids as strings', async () => {
+    replay.reply(
+      api('login_with_phone_and_vcode'),
+      200,
+      '{"status": "0", "msg": null, "data": {"id": "100001", "phone": null, "credit": "5", "token": "ed892151-a286"}}',
+      'text/html',
+    )
+    expect(await client().login({ phone: '13006321436', vcode: '1234' })).toEqual({ customerId: '100001', token: 'ed892151-a286', phone: null, credit: 5 })
+    replay.reply(
+      api('get_rm_bg_list'),
+      200,
+      '{"status": "0", "msg": null, "data": {"list": [{"id": "7", "img_url": null, "rmbg_img_url": null, "remark": null, "created_at": null}], "page": "1", "size": "20", "total_count": "12"}}',
+      'text/plain',
+    )
+    expect(await client().getHistory({ customer_id: '100001', token: 't', page: 1, size: 20 })).toEqual({
+      items: [{ id: '7', imageUrl: null, resultUrl: null, remark: null, createdAt: '' }],
+      page: 1,
+      size: 20,
+      totalCount: 12,
+    })
+    replay.reply(api('get_one_ad'), 200, '{"status": "0", "msg": "", "data": {"ad": {"id": "6", "pic_url": null, "link_url": null}}}', null)
+    expect(await client().getAd()).toEqual({ id: '6', pictureUrl: null, linkUrl: null })
+    replay.reply(api('send_sms_vcode'), 200, '{"phone": 13006321436}', 'text/html')
+    expect(await client().sendSmsCode({ phone: '13006321436' })).toEqual({ phone: '13006321436' })
+  })
+
+  it.each([
+    ['null', 'null'],
+    ['{}', '{}'],
+    ['[]', '[]'],
+  ])('a refusal with data %s is the refusal, labelled text/html', async (_name, data) => {
+    replay.reply(api('get_left_credit_by_phone'), 200, `{"status": "1", "msg": "用户不存在", "data": ${data}}`, 'text/html; charset=utf-8')
+    const error = await failure(client().getCreditByPhone({ phone: '13006321436' }))
+    expect(error).toBeInstanceOf(AipicError)
+    expect((error as AipicError).serverMessage).toBe('用户不存在')
+  })
+
+  it.each(['text/html', 'application/json', 'text/plain', null])('a web page labelled %s is still a web page', async (label) => {
+    replay.reply(api('get_one_ad'), 200, '\uFEFF\n<!DOCTYPE html><html><body>Portal</body></html>', label)
+    const error = await failure(client().getAd())
+    expect(error.code).toBe('aipic.html-response')
+    expect(error.message).toMatch(/web page instead of data.*API base URL/)
+  })
+
+  it('a body that is neither JSON nor markup is invalid JSON, whatever its label', async () => {
+    replay.reply(api('get_one_ad'), 200, 'Service Unavailable', 'text/html')
+    expect((await failure(client().getAd())).code).toBe('aipic.invalid-json')
   })
 })
 

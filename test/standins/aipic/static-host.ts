@@ -46,10 +46,11 @@ export async function startStaticHost(): Promise<StaticHost> {
 /** Serves canned replies per path (the API document's examples, broken replies). */
 export async function startReplayServer(): Promise<{
   url: string
-  reply(path: string, status: number, body: string, contentType?: string): void
+  /** `contentType` null sends no Content-Type header at all. */
+  reply(path: string, status: number, body: string, contentType?: string | null): void
   close(): Promise<void>
 }> {
-  const replies = new Map<string, { status: number; body: string; contentType: string }>()
+  const replies = new Map<string, { status: number; body: string; contentType: string | null }>()
   const server = http.createServer((req, res) => {
     req.resume()
     req.on('end', () => {
@@ -58,7 +59,7 @@ export async function startReplayServer(): Promise<{
         res.writeHead(404, { 'content-type': 'text/html' }).end('<html>404</html>')
         return
       }
-      res.writeHead(reply.status, { 'content-type': reply.contentType }).end(reply.body)
+      res.writeHead(reply.status, reply.contentType === null ? {} : { 'content-type': reply.contentType }).end(reply.body)
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))

@@ -17,7 +17,7 @@ import type { S3Credentials } from '../../../../src/main/upload/hosts/s3'
 import type { KeyValueStore } from '../../../../src/main/settings/key-value-store'
 import type { Logger } from '../../../../src/shared/logger'
 import { DEFAULT_SETTINGS, type Settings } from '../../../../src/shared/settings'
-import { startAipicStandin, type AipicFaults, type AipicStandin } from '../../../standins/aipic-server'
+import { startAipicStandin, type AipicFaults, type AipicStandin, type ReplyStyleName } from '../../../standins/aipic-server'
 import { startLitterboxStandin, type FileHostStandin } from '../../../standins/hosts/litterbox'
 import { startUguuStandin } from '../../../standins/hosts/uguu'
 
@@ -63,6 +63,8 @@ export interface WorldOptions {
   initialDeviceCredit?: number
   initialUserCredit?: number
   client?: Partial<AipicClientOptions>
+  /** How the aipic stand-in labels and spells its JSON (default `json`). */
+  replyStyle?: ReplyStyleName
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
@@ -72,6 +74,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       initialUserCredit: options.initialUserCredit ?? 100,
       fixedCode: '1234',
       ...(options.faults ? { faults: options.faults } : {}),
+      ...(options.replyStyle ? { replyStyle: options.replyStyle } : {}),
     }),
     startLitterboxStandin(),
     startUguuStandin(),

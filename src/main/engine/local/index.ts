@@ -1,8 +1,11 @@
 /**
  * The local engine: on-device background removal with ISNet (or a user's own ONNX model),
- * implementing CutoutEngine. This parent side owns the model process's life: it starts it on
- * first use, sends paths and options, matches replies to requests, cancels on abort, and turns
- * an unexpected exit into `engine.crashed` for the files in hand, restarting on the next request.
+ * implementing CutoutEngine. This parent side owns the model process's life: it chooses the
+ * device (candidates from devices.ts, cached verdicts, a probe under a watchdog for an untested
+ * one; see docs/gpu.md), starts the process on first use, sends paths and options, matches
+ * replies to requests, cancels on abort, falls back to the CPU when a GPU fails mid-batch
+ * (retrying the files in hand), and turns an unexpected exit on the CPU into `engine.crashed`
+ * for the files in hand, restarting on the next request.
  * The pixels never pass through here except as the encoded result.
  */
 import os from 'node:os'
@@ -385,14 +388,22 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
           return serve(running, await running.ready, notes)
         } catch (error) {
           if (last || !candidate.gpu) throw error
-          notes.push(`${name} did not start: ${(error as Error).message}`)
+          // It passed its probe once but no longer starts (a driver update, a different adapter):
+          // remembered, so the next start does not try it first again.
+          const reason = `did not start: ${(error as Error).message}`
+          notes.push(`${name} ${reason}`)
           failed.add(candidate.kind)
           stop(running, true)
+          await verdicts.set(identity, candidate.kind, modelKey, {
+            status: (error as KoutuError).code === 'engine.crashed' ? 'crashed' : 'rejected', variant: null, reason, msPerRun: null, cpuMsPerRun: null, gpuName, testedAt: new Date().toISOString(),
+          })
           continue
         }
       }
       const probeDir = options.probeDir ?? defaultProbeDir()
-      const request: ProbeRequest = { runs: options.probeRuns ?? 2, measureCpu: plan.measureCpu, variants: plan.variants, pickFastest: plan.pickFastest, probeDir }
+      // The CPU's probe only chooses between two variants that both work: one timed run each.
+      const runs = plan.pickFastest && !candidate.gpu ? 1 : (options.probeRuns ?? 2)
+      const request: ProbeRequest = { runs, measureCpu: plan.measureCpu, variants: plan.variants, pickFastest: plan.pickFastest, probeDir }
       await verdicts.set(identity, candidate.kind, modelKey, {
         status: 'probing', variant: null, reason: null, msPerRun: null, cpuMsPerRun: null, gpuName, testedAt: new Date().toISOString(),
       })

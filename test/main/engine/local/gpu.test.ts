@@ -207,7 +207,15 @@ describe('local engine on WebGPU (SwiftShader), tiny models', () => {
     const device = await local.prepare()
     expect(device.kind).toBe('cpu')
     expect(device.notes.join(' ')).toMatch(/WebGPU/)
-    const verdict = await verdicts.get(hostIdentity('koutu test'), 'webgpu', `custom:${fp32.path}`)
+    const identity = hostIdentity('koutu test')
+    const verdict = await verdicts.get(identity, 'webgpu', `custom:${fp32.path}`)
     expect(verdict?.status).toBe('rejected')
+
+    // A device that passed once but no longer starts (the driver went away) is passed over and
+    // its verdict replaced, so the next start does not try it first again.
+    await verdicts.set(identity, 'webgpu', `custom:${fp32.path}`, { ...verdict!, status: 'passed', variant: 'bundled', reason: null, msPerRun: 1, cpuMsPerRun: 2 })
+    const again = engine({ customModel: fp32, device: 'gpu', verdicts }, spawner({ VK_ICD_FILENAMES: join(dir, 'no-driver.json') }))
+    expect((await again.prepare()).kind).toBe('cpu')
+    expect(await verdicts.get(identity, 'webgpu', `custom:${fp32.path}`)).toMatchObject({ status: 'rejected', reason: expect.stringContaining('did not start') })
   })
 })

@@ -144,12 +144,16 @@ let quitWatched = false
 let toldAboutTray = false
 
 /**
- * Closing the window during a batch hides it to the tray (saying so the first time); otherwise
- * the platform's usual behaviour. Quitting (tray "Quit", Cmd+Q, logout) always closes.
+ * Closing the window during a batch hides it to the tray, or minimises it where no tray can be
+ * relied on (see trayCanBringWindowBack), saying so the first time; otherwise the platform's
+ * usual behaviour. Quitting (tray "Quit", Cmd+Q) always closes, and so does the end of a
+ * Windows session: logoff and shutdown emit no before-quit, only the window's
+ * query-session-end and then session-end, and a window that refuses to close there holds up
+ * the logoff. `onSessionEnd` runs at session-end, to stop the batch while the process may.
  */
 export function attachCloseToTray(
   window: BrowserWindow,
-  services: { getBatchState(): BatchState; trayAvailable(): boolean; t: Translate; showWindow(): void },
+  services: { getBatchState(): BatchState; trayAvailable(): boolean; t: Translate; showWindow(): void; onSessionEnd?(): void },
 ): void {
   if (!quitWatched) {
     quitWatched = true
@@ -157,6 +161,14 @@ export function attachCloseToTray(
       quitting = true
     })
   }
+  // Windows only; the events never fire elsewhere.
+  window.on('query-session-end', () => {
+    quitting = true
+  })
+  window.on('session-end', () => {
+    quitting = true
+    services.onSessionEnd?.()
+  })
   window.on('close', (event) => {
     const decision = decideWindowClose({
       batchState: services.getBatchState(),
@@ -164,12 +176,14 @@ export function attachCloseToTray(
       trayAvailable: services.trayAvailable(),
       toldBefore: toldAboutTray,
     })
-    if (decision.action !== 'hide') return
+    if (decision.action === 'default') return
     event.preventDefault()
-    window.hide()
+    if (decision.action === 'hide') window.hide()
+    else window.minimize()
     if (decision.tell) {
       toldAboutTray = true
-      showNotice({ title: services.t('notifications.keptInTrayTitle'), body: services.t('notifications.keptInTrayBody') }, services.showWindow)
+      const body = decision.action === 'hide' ? 'notifications.keptInTrayBody' : 'notifications.keptMinimisedBody'
+      showNotice({ title: services.t('notifications.keptInTrayTitle'), body: services.t(body) }, services.showWindow)
     }
   })
 }

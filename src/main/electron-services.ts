@@ -13,6 +13,7 @@ import { chooseTokenStorage, EncryptedStoreVault, MemoryVault, PlaintextFileVaul
 import type { DesktopShell } from './desktop-shell'
 import { IMAGE_EXTENSIONS } from './batch/file-kinds'
 import type { WorkerHandle, WorkerSpawner } from './engine/local'
+import { logChildOutput } from './logging/child-output'
 import type { KeyValueStore } from './settings/key-value-store'
 import { quarantineCorruptFile } from './settings/quarantine'
 
@@ -67,14 +68,25 @@ export function createSecretVault(
   return { vault: new EncryptedStoreVault(store, safeStorage, choice.backend), reason: choice.reason }
 }
 
-/** Starts the local engine's model process as an Electron utility process (see [Note: worker spawner]). */
-export function createUtilityProcessSpawner(workerPath: string): WorkerSpawner {
-  return (spec) =>
-    utilityProcess.fork(workerPath, [], {
+/**
+ * Starts the local engine's model process as an Electron utility process (see [Note: worker
+ * spawner]). Its stdout and stderr go into the log (a packaged app has no console to inherit),
+ * and a fatal V8 error is logged with its location before the 'exit' the engine sees.
+ */
+export function createUtilityProcessSpawner(workerPath: string, logger: Logger): WorkerSpawner {
+  return (spec) => {
+    const child = utilityProcess.fork(workerPath, [], {
       serviceName: spec.serviceName,
       env: { ...process.env, ...spec.env },
-      stdio: 'inherit',
-    }) as unknown as WorkerHandle
+      stdio: 'pipe',
+    })
+    logChildOutput(child.stdout, logger, { source: spec.serviceName, stream: 'stdout' })
+    logChildOutput(child.stderr, logger, { source: spec.serviceName, stream: 'stderr' })
+    child.on('error', (type, location, report) => {
+      logger.error('the model process hit a fatal error', { source: spec.serviceName, type, location, report: report.slice(0, 8000) })
+    })
+    return child as unknown as WorkerHandle
+  }
 }
 
 /** Dialogs and the file manager, for the services' DesktopShell. */

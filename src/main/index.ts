@@ -13,7 +13,7 @@
  *   - src/preload/index.ts            (the preload itself)
  */
 import { fileURLToPath } from 'node:url'
-import { app, ipcMain, session, type BrowserWindow, type IpcMainInvokeEvent } from 'electron'
+import { app, dialog, ipcMain, session, type BrowserWindow, type IpcMainInvokeEvent } from 'electron'
 import { BRIDGE_METHOD_NAMES, eventChannel, methodChannel, type BridgeEventName, type BridgeEvents } from '../shared/bridge'
 import { resolveLanguage, translate } from '../shared/i18n'
 import { createAppServices, type AppServicesHandle } from './app-services'
@@ -35,11 +35,13 @@ import {
 import { createSenderCheck, dispatchBridgeCall } from './ipc/dispatch'
 import type { SenderInfo } from './ipc/handler-types'
 import { userDataLayout } from './paths'
+import { startupFailureMessage, WindowGate } from './startup'
 import { createTray } from './tray'
 import { CreditRefreshScheduler } from './tray/credit-refresh'
 import { trayIconPath, windowIconPath } from './tray/tray-icon'
 import { TrayStateModel } from './tray/tray-state'
 import type { Translate } from './tray/translate'
+import { trayCanBringWindowBack } from './tray/window-close'
 import { createMainWindow, hardenDefaultSession, isAppPageUrl } from './window'
 
 const WORKER_PATH = fileURLToPath(new URL('./engine-worker.js', import.meta.url))
@@ -68,7 +70,7 @@ if (!app.requestSingleInstanceLock()) {
   app.quit()
 } else {
   const layout = userDataLayout(app.getPath('userData'))
-  const { logger } = setUpLogging({ logsDir: layout.logsDir })
+  const { logger, logFile } = setUpLogging({ logsDir: layout.logsDir })
   setDesktopIdentity()
 
   const store = openElectronSettingsStore(layout.settingsFile, logger)
@@ -77,14 +79,15 @@ if (!app.requestSingleInstanceLock()) {
   const trayState = new TrayStateModel()
   const iconLocation = { packaged: app.isPackaged, resourcesPath: process.resourcesPath, appPath: app.getAppPath() }
 
-  const showMainWindow = (): void => {
+  const openMainWindow = (): void => {
     if (!mainWindow || mainWindow.isDestroyed()) {
       mainWindow = createMainWindow(logger, process.platform === 'linux' ? windowIconPath(iconLocation) : undefined)
       attachCloseToTray(mainWindow, {
         getBatchState: () => trayState.state.batch.state,
-        trayAvailable: () => true,
+        trayAvailable: () => trayCanBringWindowBack(process.platform),
         t,
         showWindow: showMainWindow,
+        onSessionEnd: () => shutDownThenQuit(),
       })
       return
     }
@@ -92,6 +95,9 @@ if (!app.requestSingleInstanceLock()) {
     mainWindow.show()
     mainWindow.focus()
   }
+  // No window before the services and every bridge handler exist (see WindowGate).
+  const windowGate = new WindowGate(openMainWindow)
+  const showMainWindow = (): void => windowGate.request()
   const launchPaths = registerLaunchPaths({ logger, showWindow: showMainWindow })
 
   const start = async (): Promise<void> => {
@@ -104,7 +110,7 @@ if (!app.requestSingleInstanceLock()) {
       store,
       openVault: (allowPlaintext) => createSecretVault(store, app.getPath('userData'), allowPlaintext),
       desktop: createElectronDesktopShell(() => mainWindow, t),
-      spawnWorker: createUtilityProcessSpawner(WORKER_PATH),
+      spawnWorker: createUtilityProcessSpawner(WORKER_PATH, logger),
       emit: sendToRenderer,
       gpuInfo: () => app.getGPUInfo('basic'),
       onDeviceFallback: (event) => showNotice({ title: t('device.fallbackTitle'), body: t('device.fallback', { ...event }) }, showMainWindow),
@@ -171,26 +177,33 @@ if (!app.requestSingleInstanceLock()) {
 
     launchPaths.deliverTo((paths) => void handle.queue.addPaths(paths))
     app.on('before-quit', () => credits.stop())
-    showMainWindow()
+    windowGate.open()
   }
 
   let quitting = false
-  app.on('before-quit', (event) => {
-    // Leave the batch resumable and stop the model process before Electron exits.
-    if (quitting || !services) return
-    event.preventDefault()
+  /** Leaves the batch resumable and stops the model process, then quits. False if already under way. */
+  const shutDownThenQuit = (): boolean => {
+    if (quitting || !services) return false
     quitting = true
     services
       .dispose()
       .catch((error: unknown) => logger.error('shutdown failed', { error: String(error) }))
       .finally(() => app.quit())
+    return true
+  }
+  app.on('before-quit', (event) => {
+    if (shutDownThenQuit()) event.preventDefault()
   })
   app.on('activate', () => showMainWindow())
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin' && trayState.state.batch.state !== 'running') app.quit()
   })
-  start().catch((error: unknown) => {
+  start().catch(async (error: unknown) => {
     logger.error('Koutu failed to start', { error: String(error) })
+    // Say so on screen, with the log's location (on Linux an error box before ready only reaches stderr).
+    await app.whenReady().catch(() => undefined)
+    const message = startupFailureMessage(t, error, logFile)
+    dialog.showErrorBox(message.title, message.body)
     app.exit(1)
   })
 }

@@ -1,7 +1,9 @@
 /**
  * What the app's window may do, as pure decisions the glue (window.ts) applies: where it may
- * navigate, which links leave for the system browser, and the Content-Security-Policy.
+ * navigate, which links leave for the system browser, which page it loads, and the
+ * Content-Security-Policy (csp.ts).
  */
+import { pathToFileURL } from 'node:url'
 import { isHttpUrl } from './ipc/core-handlers'
 
 export type NavigationDecision = 'allow' | 'deny' | 'open-in-browser'
@@ -27,19 +29,16 @@ export function isSameAppPage(url: string, appUrl: string): boolean {
   return target.origin === app.origin
 }
 
+export { CONTENT_SECURITY_POLICY, DEV_SERVER_CONTENT_SECURITY_POLICY, contentSecurityPolicyFor } from './csp'
+
 /**
- * The renderer's CSP (also set as a <meta> tag in index.html; this is sent as a header for
- * the dev server). No eval, no remote scripts; images may be data:/blob: thumbnails made by
- * main, and remote http(s) images (history thumbnails, the ad).
+ * The URL the window loads: electron-vite's dev server (ELECTRON_RENDERER_URL) under
+ * `electron-vite dev`, else the built file. A packaged app never honours the variable: whoever
+ * can set a user's environment could otherwise point the window, and the trust the bridge's
+ * sender check gives the app's own page, at any origin.
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob: https: http:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ')
+export function chooseAppPageUrl(options: { packaged: boolean; devServerUrl: string | undefined; rendererFile: string }): string {
+  const { packaged, devServerUrl, rendererFile } = options
+  if (!packaged && devServerUrl && isHttpUrl(devServerUrl)) return devServerUrl
+  return pathToFileURL(rendererFile).href
+}

@@ -2,28 +2,28 @@
  * Glue: creates the app's one window with the security settings the app relies on
  * (context isolation, sandbox, no Node in the page, CSP, navigation and permission denial).
  */
-import { BrowserWindow, session, shell } from 'electron'
+import { app, BrowserWindow, session, shell } from 'electron'
 import { fileURLToPath } from 'node:url'
 import type { Logger } from '../shared/logger'
-import { CONTENT_SECURITY_POLICY, decideNavigation, isSameAppPage } from './window-policy'
+import { chooseAppPageUrl, contentSecurityPolicyFor, decideNavigation, isSameAppPage } from './window-policy'
 
 const PRELOAD_PATH = fileURLToPath(new URL('../preload/index.cjs', import.meta.url))
 const RENDERER_FILE = fileURLToPath(new URL('../renderer/index.html', import.meta.url))
 
-/** The URL the window loads: the dev server under `electron-vite dev`, else the built file. */
+/** The URL the window loads: the dev server under `electron-vite dev` (never when packaged), else the built file. */
 export function appPageUrl(): string {
-  const devServer = process.env.ELECTRON_RENDERER_URL
-  return devServer ?? new URL(`file://${RENDERER_FILE}`).href
+  return chooseAppPageUrl({ packaged: app.isPackaged, devServerUrl: process.env.ELECTRON_RENDERER_URL, rendererFile: RENDERER_FILE })
 }
 
-/** Applies the session-wide policy once: deny every permission, CSP header on dev-server pages. */
+/** Applies the session-wide policy once: deny every permission, CSP header on every response. */
 export function hardenDefaultSession(): void {
   const ses = session.defaultSession
+  const policy = contentSecurityPolicyFor(appPageUrl())
   ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
   ses.setPermissionCheckHandler(() => false)
   ses.webRequest.onHeadersReceived((details, callback) => {
     callback({
-      responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] },
+      responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [policy] },
     })
   })
 }

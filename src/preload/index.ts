@@ -34,9 +34,14 @@ for (const name of BRIDGE_EVENT_NAMES) {
   }
 }
 
-// `File.path` no longer exists; only the preload can turn a dropped File into its path.
+// `File.path` no longer exists; only the preload can turn a dropped File into its path. A
+// FileList arrives here as a plain object without `length` (see KoutuPreloadExtras), so
+// anything but an array is refused loudly rather than read as "no files".
 const extras: KoutuPreloadExtras = {
-  getPathsForFiles: (files) => Array.from(files, (file) => webUtils.getPathForFile(file)).filter((p) => p !== ''),
+  getPathsForFiles: (files) => {
+    if (!Array.isArray(files)) throw new TypeError('getPathsForFiles takes an array of File objects')
+    return files.map((file) => webUtils.getPathForFile(file)).filter((p) => p !== '')
+  },
 }
 
 contextBridge.exposeInMainWorld('koutu', { ...(bridge as KoutuBridge), ...extras })

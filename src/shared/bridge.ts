@@ -130,8 +130,12 @@ export type KoutuBridge = {
 
 /** Functions the preload provides itself, without a round trip to main. */
 export interface KoutuPreloadExtras {
-  /** The file-system paths of files dropped on the window (from `webUtils.getPathForFile`). */
-  getPathsForFiles(files: ArrayLike<File>): string[]
+  /**
+   * The file-system paths of files dropped on the window (from `webUtils.getPathForFile`).
+   * An array, never a FileList: the contextBridge copies a FileList as a plain object of its
+   * own properties, without `length`, so the preload would see no files at all.
+   */
+  getPathsForFiles(files: readonly File[]): string[]
 }
 
 /**

@@ -5,21 +5,29 @@
  * table and dispatcher the main process registers with ipcMain.handle, running against real
  * services in the test process. Main-to-renderer events are pushed with `emit`.
  *
- * Only the preload's few lines differ from production: here an init script builds
- * `window.koutu` from the same method and event name lists.
+ * The preload is the built one (out/preload/index.cjs), run in the page over stand-ins for
+ * Electron's contextBridge, ipcRenderer and webUtils (electron-renderer-stand-in.ts) that copy
+ * every value the way Electron does, so a value the real bridge would drop or refuse (a
+ * FileList, a Proxy, a File sent over IPC) is dropped or refused here too.
  */
 import fs from 'node:fs'
 import path from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-import { BRIDGE_EVENT_NAMES, BRIDGE_METHOD_NAMES, subscriberName, type BridgeEventName, type BridgeEvents } from '../../src/shared/bridge'
+import { BRIDGE_METHOD_NAMES, eventChannel, methodChannel, type BridgeEventName, type BridgeEvents } from '../../src/shared/bridge'
 import type { Logger } from '../../src/shared/logger'
 import { silentLogger } from '../../src/shared/logger'
 import { createSenderCheck, dispatchBridgeCall } from '../../src/main/ipc/dispatch'
 import type { HandlerTable, SenderInfo } from '../../src/main/ipc/handler-types'
 import { isSameAppPage } from '../../src/main/window-policy'
+import { electronRendererScript } from './electron-renderer-stand-in'
 
 export const CHROMIUM_PATH = process.env.KOUTU_CHROMIUM ?? '/usr/bin/chromium'
 const RENDERER_DIR = path.resolve(import.meta.dirname, '../../out/renderer')
+const PRELOAD_FILE = path.resolve(import.meta.dirname, '../../out/preload/index.cjs')
+const INVOKE_BINDING = '__koutuInvoke'
+const EMIT_GLOBAL = '__koutuEmit'
+/** Where `exposeBridgeProbe` puts the bridge's copy functions: { passAcross(value), serialize(value) }. */
+export const BRIDGE_PROBE_GLOBAL = '__koutuBridgeProbe'
 /** The origin the built renderer is served from (intercepted; nothing leaves the machine). */
 const APP_ORIGIN = 'http://koutu.app.test'
 export const APP_URL = `${APP_ORIGIN}/index.html`
@@ -42,6 +50,8 @@ export interface UiHarnessOptions {
   logger?: Logger
   /** Maps a dropped file's name to its path (stands in for webUtils.getPathForFile). */
   droppedFilePaths?: Record<string, string>
+  /** Also expose the context bridge's copy functions to the page (tests of the stand-in itself). */
+  exposeBridgeProbe?: boolean
   /**
    * Loopback origins (stand-ins) the page may load images from, as the app loads aipic's
    * history pictures and ad; everything else stays blocked.
@@ -91,8 +101,8 @@ export async function closeUiBrowser(): Promise<void> {
 }
 
 export async function openUi(options: UiHarnessOptions): Promise<UiHarness> {
-  if (!fs.existsSync(path.join(RENDERER_DIR, 'index.html'))) {
-    throw new Error('out/renderer is missing: run "npm run build" first (npm test does).')
+  if (!fs.existsSync(path.join(RENDERER_DIR, 'index.html')) || !fs.existsSync(PRELOAD_FILE)) {
+    throw new Error('out/renderer or out/preload is missing: run "npm run build" first (npm test does).')
   }
   const logger = options.logger ?? silentLogger
   const browser = await launchBrowser()
@@ -132,7 +142,10 @@ export async function openUi(options: UiHarnessOptions): Promise<UiHarness> {
     () => WEB_CONTENTS_ID,
     (url) => isSameAppPage(url, APP_URL),
   )
-  await page.exposeBinding('__koutuCall', async (source, name: string, args: unknown[]) => {
+  // The page's `window.koutu` is the built preload's own, over Electron's renderer modules as
+  // stood in by electron-renderer-stand-in.ts (values copied as the contextBridge copies them).
+  await page.exposeBinding(INVOKE_BINDING, async (source, channel: string, args: unknown[]) => {
+    const name = BRIDGE_METHOD_NAMES.find((method) => methodChannel(method) === channel) ?? channel
     calls.push(name)
     const sender: SenderInfo = {
       webContentsId: WEB_CONTENTS_ID,
@@ -141,36 +154,20 @@ export async function openUi(options: UiHarnessOptions): Promise<UiHarness> {
     }
     return dispatchBridgeCall(options.table, name, args, sender, isTrustedSender, logger)
   })
-  await page.addInitScript(
-    ({ methods, events, subscribers, droppedFilePaths }) => {
-      const listeners = new Map<string, Set<(payload: unknown) => void>>()
-      const bridge: Record<string, unknown> = {}
-      const call = (window as unknown as { __koutuCall: (n: string, a: unknown[]) => Promise<unknown> }).__koutuCall
-      for (const name of methods) bridge[name] = (...args: unknown[]) => call(name, args)
-      events.forEach((name, index) => {
-        listeners.set(name, new Set())
-        bridge[subscribers[index]!] = (listener: (payload: unknown) => void) => {
-          listeners.get(name)!.add(listener)
-          return () => listeners.get(name)!.delete(listener)
-        }
-      })
-      bridge.getPathsForFiles = (files: ArrayLike<File>) =>
-        Array.from(files, (file) => droppedFilePaths[file.name] ?? '').filter((p) => p !== '')
-      Object.defineProperty(window, 'koutu', { value: Object.freeze(bridge), writable: false })
-      Object.defineProperty(window, '__koutuEmit', {
-        value: (name: string, payload: unknown) => listeners.get(name)?.forEach((listener) => listener(payload)),
-      })
-      document.addEventListener('securitypolicyviolation', (event) => {
-        console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`)
-      })
-    },
-    {
-      methods: BRIDGE_METHOD_NAMES as string[],
-      events: BRIDGE_EVENT_NAMES as string[],
-      subscribers: BRIDGE_EVENT_NAMES.map((name) => subscriberName(name) as string),
+  await page.addInitScript({
+    content: electronRendererScript({
+      preloadSource: fs.readFileSync(PRELOAD_FILE, 'utf8'),
       droppedFilePaths: options.droppedFilePaths ?? {},
-    },
-  )
+      invokeBinding: INVOKE_BINDING,
+      emitGlobal: EMIT_GLOBAL,
+      ...(options.exposeBridgeProbe ? { probeGlobal: BRIDGE_PROBE_GLOBAL } : {}),
+    }),
+  })
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`)
+    })
+  })
   await page.goto(APP_URL)
 
   return {
@@ -179,9 +176,8 @@ export async function openUi(options: UiHarnessOptions): Promise<UiHarness> {
     calls,
     async emit(name, payload) {
       await page.evaluate(
-        ([eventName, eventPayload]) =>
-          (window as unknown as { __koutuEmit: (n: string, p: unknown) => void }).__koutuEmit(eventName as string, eventPayload),
-        [name, payload] as const,
+        ([global, channel, eventPayload]) => (window as unknown as Record<string, (c: string, p: unknown) => void>)[global]!(channel, eventPayload),
+        [EMIT_GLOBAL, eventChannel(name), payload] as const,
       )
     },
     async reload() {

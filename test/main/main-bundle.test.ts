@@ -9,13 +9,15 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { BRIDGE_METHOD_NAMES, methodChannel } from '../../src/shared/bridge'
-import { CONTENT_SECURITY_POLICY } from '../../src/main/window-policy'
+import { CONTENT_SECURITY_POLICY, DEV_SERVER_CONTENT_SECURITY_POLICY } from '../../src/main/window-policy'
 
 const REPO = path.resolve(import.meta.dirname, '../..')
 
 interface StandInReport {
   singleInstanceLock: boolean
-  windows: Array<{ webPreferences: Record<string, unknown>; preloadExists: boolean; url: string; pageExists: boolean }>
+  windows: Array<{ webPreferences: Record<string, unknown>; preloadExists: boolean; url: string; pageExists: boolean; handlersAtCreation: number }>
+  errorBoxes: Array<{ title: string; content: string }>
+  exitCode: number | null
   handlers: string[]
   permissionRequest: boolean | null
   permissionCheck: boolean | null
@@ -35,11 +37,11 @@ interface StandInReport {
   }
 }
 
-function startMain(userData: string, reportFile: string): Promise<{ code: number | null; stderr: string }> {
+function startMain(userData: string, reportFile: string, env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', './test/main/electron-stand-in/register.mjs', 'out/main/index.js'], {
       cwd: REPO,
-      env: { ...process.env, KOUTU_STAND_IN_REPORT: reportFile, KOUTU_STAND_IN_USER_DATA: userData },
+      env: { ...withoutDevServer(process.env), KOUTU_STAND_IN_REPORT: reportFile, KOUTU_STAND_IN_USER_DATA: userData, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     })
     let stderr = ''
@@ -50,6 +52,19 @@ function startMain(userData: string, reportFile: string): Promise<{ code: number
       resolve({ code, stderr })
     })
   })
+}
+
+function withoutDevServer(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { ELECTRON_RENDERER_URL: _ignored, ...rest } = env
+  return rest
+}
+
+async function runMain(env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string; report: StandInReport; userData: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'koutu-main-'))
+  const reportFile = path.join(dir, 'report.json')
+  const userData = path.join(dir, 'userdata')
+  const { code, stderr } = await startMain(userData, reportFile, env)
+  return { code, stderr, report: JSON.parse(fs.readFileSync(reportFile, 'utf8')) as StandInReport, userData }
 }
 
 describe('the built main process', () => {
@@ -93,5 +108,38 @@ describe('the built main process', () => {
     // The log file is where the README says, and it does not record the probe's foreign page as trusted.
     const log = fs.readFileSync(path.join(userData, 'logs', 'main.log'), 'utf8')
     expect(log).toContain('refused a bridge call from a foreign sender')
+    expect(window!.handlersAtCreation).toBe(report.handlers.length)
+  })
+
+  it('opens no window before every bridge handler exists, even when a second launch and a Dock click come early', async () => {
+    const { code, stderr, report } = await runMain({ KOUTU_STAND_IN_EARLY_EVENTS: '1' })
+    expect(code, stderr).toBe(0)
+    expect(report.windows).toHaveLength(1)
+    expect(report.windows[0]!.handlersAtCreation).toBeGreaterThanOrEqual(BRIDGE_METHOD_NAMES.length)
+    expect(report.windows[0]!.handlersAtCreation).toBe(report.handlers.length)
+    expect(report.probe?.appInfo).toMatchObject({ ok: true })
+  })
+
+  it('loads the dev server with its own policy unpackaged, and ignores ELECTRON_RENDERER_URL when packaged', async () => {
+    const dev = await runMain({ ELECTRON_RENDERER_URL: 'http://localhost:5173/' })
+    expect(dev.report.windows[0]!.url).toBe('http://localhost:5173/')
+    expect(dev.report.csp).toBe(DEV_SERVER_CONTENT_SECURITY_POLICY)
+    const packaged = await runMain({ ELECTRON_RENDERER_URL: 'http://attacker.example/', KOUTU_STAND_IN_PACKAGED: '1' })
+    expect(packaged.code, packaged.stderr).toBe(0)
+    expect(packaged.report.windows[0]!.url).toMatch(/^file:.*out\/renderer\/index\.html$/)
+    expect(packaged.report.csp).toBe(CONTENT_SECURITY_POLICY)
+    // The page the sender check trusts is the file, so a page from that origin is refused.
+    expect(packaged.report.probe!.appInfo).toMatchObject({ ok: true })
+  })
+
+  it('says on screen that it could not start, and where the log is, before exiting with 1', async () => {
+    const { code, report, userData } = await runMain({ KOUTU_STAND_IN_FAIL_START: '1' })
+    expect(code).toBe(1)
+    expect(report.exitCode).toBe(1)
+    expect(report.windows).toHaveLength(0)
+    expect(report.errorBoxes).toHaveLength(1)
+    expect(report.errorBoxes[0]!.title).toBe('Koutu could not start')
+    expect(report.errorBoxes[0]!.content).toContain('the session could not be set up')
+    expect(report.errorBoxes[0]!.content).toContain(path.join(userData, 'logs', 'main.log'))
   })
 })

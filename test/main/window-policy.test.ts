@@ -1,7 +1,14 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { CONTENT_SECURITY_POLICY, decideNavigation, isSameAppPage } from '../../src/main/window-policy'
+import {
+  chooseAppPageUrl,
+  CONTENT_SECURITY_POLICY,
+  contentSecurityPolicyFor,
+  decideNavigation,
+  DEV_SERVER_CONTENT_SECURITY_POLICY,
+  isSameAppPage,
+} from '../../src/main/window-policy'
 
 const APP = 'file:///opt/Koutu/resources/app.asar/out/renderer/index.html'
 const isApp = (url: string): boolean => isSameAppPage(url, APP)
@@ -37,5 +44,26 @@ describe('window policy', () => {
         .filter((directive) => directive !== '' && !directive.startsWith('frame-ancestors'))
     expect(meta).toBeDefined()
     expect(directives(meta!)).toEqual(directives(CONTENT_SECURITY_POLICY))
+  })
+
+  it('loads the dev server only in an unpackaged app, and the built file otherwise', () => {
+    const rendererFile = path.join(path.sep, 'opt', 'Koutu', 'resources', 'app.asar', 'out', 'renderer', 'index.html')
+    const file = chooseAppPageUrl({ packaged: true, devServerUrl: undefined, rendererFile })
+    expect(file).toMatch(/^file:\/\/.*\/out\/renderer\/index\.html$/)
+    expect(chooseAppPageUrl({ packaged: false, devServerUrl: 'http://localhost:5173/', rendererFile })).toBe('http://localhost:5173/')
+    expect(chooseAppPageUrl({ packaged: true, devServerUrl: 'http://localhost:5173/', rendererFile })).toBe(file)
+    expect(chooseAppPageUrl({ packaged: false, devServerUrl: 'javascript:alert(1)', rendererFile })).toBe(file)
+    // A folder name with '#' or spaces stays part of the path.
+    expect(chooseAppPageUrl({ packaged: true, devServerUrl: undefined, rendererFile: '/home/c#dev/my app/index.html' })).toBe(
+      'file:///home/c%23dev/my%20app/index.html',
+    )
+  })
+
+  it('allows inline styles for the dev server page only', () => {
+    expect(contentSecurityPolicyFor('file:///opt/Koutu/index.html')).toBe(CONTENT_SECURITY_POLICY)
+    expect(contentSecurityPolicyFor('http://localhost:5173/')).toBe(DEV_SERVER_CONTENT_SECURITY_POLICY)
+    expect(DEV_SERVER_CONTENT_SECURITY_POLICY).toContain("style-src 'self' 'unsafe-inline'")
+    expect(DEV_SERVER_CONTENT_SECURITY_POLICY).toContain("script-src 'self';")
+    expect(DEV_SERVER_CONTENT_SECURITY_POLICY).not.toContain('unsafe-eval')
   })
 })

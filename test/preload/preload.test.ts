@@ -71,4 +71,11 @@ describe('the built preload', () => {
     const paths = (exposed.api.getPathsForFiles as (files: Array<{ name: string }>) => string[])([{ name: 'a.jpg' }, { name: '照片.png' }])
     expect(paths).toEqual(['/dropped/a.jpg', '/dropped/照片.png'])
   })
+
+  it('refuses anything but an array of files, since a FileList arrives from the bridge without length', () => {
+    const { exposed } = loadPreload()
+    const getPaths = exposed.api.getPathsForFiles as (files: unknown) => string[]
+    // What the contextBridge makes of a FileList of two files: its indexed entries, no length.
+    expect(() => getPaths({ 0: { name: 'a.jpg' }, 1: { name: 'b.jpg' } })).toThrow(/array of File/)
+  })
 })

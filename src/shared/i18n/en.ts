@@ -15,6 +15,8 @@ export const en = {
     loading: 'Loading…',
     dismiss: 'Dismiss',
     close: 'Close',
+    startFailedTitle: 'Koutu could not start',
+    startFailedBody: 'Koutu stopped while starting: {error}\n\nThe details are in the log file:\n{logFile}',
   },
   nav: {
     label: 'Sections',
@@ -326,6 +328,7 @@ export const en = {
     lowCreditDevice: 'Credits left on this device: {credit}.',
     keptInTrayTitle: 'Koutu is still working',
     keptInTrayBody: 'The batch goes on in the background. Use the tray icon to open Koutu again or to quit.',
+    keptMinimisedBody: 'The batch goes on, so Koutu was minimised instead of closed. To close Koutu, cancel the batch first.',
   },
   errors: {
     'internal.unexpected': 'Something unexpected went wrong: {message}',

@@ -8,6 +8,8 @@ export const zhCN: Dictionary = {
     loading: '正在加载…',
     dismiss: '关闭',
     close: '关闭',
+    startFailedTitle: 'Koutu 无法启动',
+    startFailedBody: 'Koutu 在启动时停止：{error}\n\n详细信息见日志文件：\n{logFile}',
   },
   nav: {
     label: '功能区',
@@ -319,6 +321,7 @@ export const zhCN: Dictionary = {
     lowCreditDevice: '本设备剩余点数：{credit}。',
     keptInTrayTitle: 'Koutu 仍在工作',
     keptInTrayBody: '批量处理会在后台继续。可通过托盘图标重新打开 Koutu 或退出。',
+    keptMinimisedBody: '批量处理仍在继续，因此 Koutu 已最小化而不是关闭。如需关闭 Koutu，请先取消批量处理。',
   },
   errors: {
     'internal.unexpected': '出现意外错误：{message}',

@@ -12,7 +12,15 @@ const path = require('node:path')
 
 const reportFile = process.env.KOUTU_STAND_IN_REPORT
 const userData = process.env.KOUTU_STAND_IN_USER_DATA
+// Variations a test can ask for: a packaged app, a second launch and a Dock click arriving while
+// the app is still starting, a start that fails.
+const packaged = process.env.KOUTU_STAND_IN_PACKAGED === '1'
+const earlyEvents = process.env.KOUTU_STAND_IN_EARLY_EVENTS === '1'
+const failStart = process.env.KOUTU_STAND_IN_FAIL_START === '1'
+if (packaged) process.resourcesPath = path.resolve('resources')
 const report = {
+  errorBoxes: [],
+  exitCode: null,
   singleInstanceLock: false,
   windows: [],
   handlers: [],
@@ -33,7 +41,7 @@ class App extends EventEmitter {
   constructor() {
     super()
     this.name = 'Koutu'
-    this.isPackaged = false
+    this.isPackaged = packaged
     this.commandLine = { appendSwitch() {}, hasSwitch: () => false }
   }
   requestSingleInstanceLock() {
@@ -104,7 +112,11 @@ class BrowserWindow extends EventEmitter {
     super()
     this.webContents = new WebContents(7 + windows.length)
     windows.push(this)
-    report.windows.push({ webPreferences: options.webPreferences, preloadExists: fs.existsSync(options.webPreferences.preload) })
+    report.windows.push({
+      webPreferences: options.webPreferences,
+      preloadExists: fs.existsSync(options.webPreferences.preload),
+      handlersAtCreation: report.handlers.length,
+    })
     save()
   }
   loadURL(url) {
@@ -161,6 +173,13 @@ async function probe(window) {
 const session = {
   defaultSession: {
     setPermissionRequestHandler(fn) {
+      if (failStart) throw new Error('stand-in: the session could not be set up')
+      // The app is ready and its services are still starting: a second launch and a Dock click
+      // arrive now, as they may in Electron.
+      if (earlyEvents) {
+        app.emit('second-instance', {}, ['/opt/Koutu/koutu'], process.cwd())
+        app.emit('activate', {}, false)
+      }
       fn(null, 'media', (granted) => (report.permissionRequest = granted))
     },
     setPermissionCheckHandler(fn) {
@@ -214,7 +233,13 @@ const safeStorage = {
   encryptString: (text) => Buffer.from(text),
   decryptString: (buffer) => buffer.toString(),
 }
-const dialog = { showOpenDialog: async () => ({ canceled: true, filePaths: [] }), showErrorBox() {} }
+const dialog = {
+  showOpenDialog: async () => ({ canceled: true, filePaths: [] }),
+  showErrorBox(title, content) {
+    report.errorBoxes.push({ title, content })
+    save()
+  },
+}
 const shell = {
   openExternal: async (url) => {
     report.openedExternally.push(url)

@@ -62,8 +62,12 @@ class FakeWindow {
   isDestroyed = () => false
   isVisible = () => !this.hidden
   isFocused = () => this.focused
+  minimized = false
   hide = () => {
     this.hidden = true
+  }
+  minimize = () => {
+    this.minimized = true
   }
   setProgressBar = (value: number, options: { mode: string }) => {
     this.progress.push([value, options.mode])
@@ -163,6 +167,47 @@ describe('closing to the tray', () => {
     batchState = 'running'
     recorded.appListeners['before-quit']!()
     expect(close()).toBe(false)
+  })
+})
+
+describe('closing without a tray, and the end of a Windows session', () => {
+  it('minimises during a batch where no tray can bring the window back, and tells how to close', async () => {
+    vi.resetModules()
+    const fresh = await import('../../../src/main/desktop-integration')
+    recorded.notifications.length = 0
+    const window = new FakeWindow()
+    fresh.attachCloseToTray(window as never, { getBatchState: () => 'running', trayAvailable: () => false, t, showWindow: () => {} })
+    let prevented = false
+    window.listeners.close!({ preventDefault: () => (prevented = true) })
+    expect(prevented).toBe(true)
+    expect(window.minimized).toBe(true)
+    expect(window.hidden).toBe(false)
+    expect(recorded.notifications.map((n) => n.body)).toEqual([t('notifications.keptMinimisedBody')])
+  })
+
+  it('lets a logoff or shutdown close the window mid-batch and stops the batch at session-end', async () => {
+    vi.resetModules()
+    const fresh = await import('../../../src/main/desktop-integration')
+    const window = new FakeWindow()
+    let sessionEnded = 0
+    fresh.attachCloseToTray(window as never, {
+      getBatchState: () => 'running',
+      trayAvailable: () => true,
+      t,
+      showWindow: () => {},
+      onSessionEnd: () => (sessionEnded += 1),
+    })
+    const close = () => {
+      let prevented = false
+      window.listeners.close!({ preventDefault: () => (prevented = true) })
+      return prevented
+    }
+    expect(close()).toBe(true)
+    // Windows asks first (no before-quit is emitted on logoff), then closes the windows.
+    window.listeners['query-session-end']!({ reasons: ['logoff'], preventDefault: () => {} })
+    expect(close()).toBe(false)
+    window.listeners['session-end']!({ reasons: ['logoff'] })
+    expect(sessionEnded).toBe(1)
   })
 })
 

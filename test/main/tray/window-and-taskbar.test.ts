@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { sameTaskbarProgress, taskbarProgress } from '../../../src/main/tray/taskbar-progress'
 import { trayIconFile, trayIconPath, windowIconPath } from '../../../src/main/tray/tray-icon'
-import { decideWindowClose } from '../../../src/main/tray/window-close'
+import { decideWindowClose, trayCanBringWindowBack } from '../../../src/main/tray/window-close'
 import { BATCH_STATES, type BatchState } from '../../../src/shared/batch'
 
 describe('closing the window', () => {
@@ -14,11 +14,20 @@ describe('closing the window', () => {
     }
   })
 
-  it('behaves as the platform does with no batch, when quitting, or without a tray', () => {
+  it('behaves as the platform does with no batch or when quitting', () => {
     expect(decideWindowClose({ ...base, batchState: 'idle' })).toEqual({ action: 'default', tell: false })
     expect(decideWindowClose({ ...base, batchState: 'finished' })).toEqual({ action: 'default', tell: false })
     expect(decideWindowClose({ ...base, batchState: 'running', quitting: true })).toEqual({ action: 'default', tell: false })
-    expect(decideWindowClose({ ...base, batchState: 'running', trayAvailable: false })).toEqual({ action: 'default', tell: false })
+  })
+
+  it('minimises instead of hiding where no tray can bring the window back (Linux), and never closes mid-batch', () => {
+    expect(decideWindowClose({ ...base, batchState: 'running', trayAvailable: false })).toEqual({ action: 'minimize', tell: true })
+    expect(decideWindowClose({ ...base, batchState: 'paused', trayAvailable: false, toldBefore: true })).toEqual({ action: 'minimize', tell: false })
+    expect(decideWindowClose({ ...base, batchState: 'idle', trayAvailable: false })).toEqual({ action: 'default', tell: false })
+    // Electron cannot tell whether a Linux desktop shows tray icons (GNOME without AppIndicator does not).
+    expect(trayCanBringWindowBack('linux')).toBe(false)
+    expect(trayCanBringWindowBack('win32')).toBe(true)
+    expect(trayCanBringWindowBack('darwin')).toBe(true)
   })
 })
 

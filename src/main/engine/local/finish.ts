@@ -1,7 +1,8 @@
 /**
  * The finishing stage of the local pipeline: full-resolution decode of the original, the model's
  * mask scaled to it, compositing and encoding. It runs on its own thread inside the model
- * process (see [Note: overlapping stages] in pipeline.ts), or inline for tests and benchmarks.
+ * process (see [Note: overlapping stages] in pipeline.ts; the thread's entry is
+ * finish-thread.ts), or inline for tests and benchmarks, or when that thread cannot start.
  */
 import { pathToFileURL } from 'node:url'
 import { Worker, type MessagePort } from 'node:worker_threads'
@@ -100,21 +101,58 @@ export function createFinisherPool(finishers: Finisher[]): Finisher {
 
 /** Messages between the model thread and the finishing thread. */
 type ToFinishThread = { id: number; job: FinishJob }
-type FromFinishThread = { id: number; result: FinishResult } | { id: number; error: SerializedError }
+type FromFinishThread = { ready: true } | { id: number; result: FinishResult } | { id: number; error: SerializedError }
 
 /**
- * Jobs run on a worker thread started from `entry` (a module that calls `serveFinishThread()`
- * when it is not the main thread). A thread that dies fails its jobs with `engine.crashed`; the
+ * The finishing thread's entry for the way this module runs: the built
+ * out/main/local-finish-thread.js beside the bundle (an input in electron.vite.config.ts), or
+ * finish-thread.ts when the source runs through tsx (tests, benchmarks).
+ */
+export function defaultFinishThreadEntry(): URL {
+  return import.meta.url.endsWith('.ts') ? new URL('./finish-thread.ts', import.meta.url) : new URL('./local-finish-thread.js', import.meta.url)
+}
+
+export interface ThreadFinisherOptions {
+  /** Told once when the thread cannot start and finishing moves to the calling thread. */
+  onFallback?(reason: string): void
+}
+
+/**
+ * Jobs run on a worker thread started from `entry` (a module that calls `serveFinishThread()`).
+ * Jobs wait until the thread says it has loaded, and only then is each mask handed over, so a
+ * thread that cannot start (a packaging slip, a module that fails to load) loses nothing: its
+ * jobs, and every later one, are finished inline on the calling thread instead, as the aipic
+ * pool does. A thread that dies after it has loaded fails its jobs with `engine.crashed`; the
  * next job starts a new one.
  */
-export function createThreadFinisher(entry: URL | string, workerData: unknown): Finisher {
-  let worker: Worker | null = null
+export function createThreadFinisher(entry: URL | string, workerData?: unknown, options: ThreadFinisherOptions = {}): Finisher {
+  let worker: { thread: Worker; ready: boolean } | null = null
+  let inline: Finisher | null = null
   let nextId = 1
+  const waiting: Array<{ id: number; job: FinishJob }> = []
   const pending = new Map<number, { resolve: (r: FinishResult) => void; reject: (e: Error) => void }>()
 
-  const start = (): Worker => {
-    const thread = spawnThread(entry, workerData)
+  const post = (thread: Worker, id: number, job: FinishJob): void => {
+    const message: ToFinishThread = { id, job }
+    thread.postMessage(message, [job.mask.buffer as ArrayBuffer])
+  }
+
+  const finishInline = (id: number, job: FinishJob): void => {
+    const entry = pending.get(id)
+    if (!entry) return
+    pending.delete(id)
+    inline!.finish(job).then(entry.resolve, entry.reject)
+  }
+
+  const start = (): { thread: Worker; ready: boolean } => {
+    const started = { thread: spawnThread(entry, workerData), ready: false }
+    const { thread } = started
     thread.on('message', (message: FromFinishThread) => {
+      if ('ready' in message) {
+        started.ready = true
+        for (const { id, job } of waiting.splice(0)) post(thread, id, job)
+        return
+      }
       const entry = pending.get(message.id)
       if (!entry) return
       pending.delete(message.id)
@@ -122,7 +160,15 @@ export function createThreadFinisher(entry: URL | string, workerData: unknown): 
       else entry.reject(deserializeError(message.error))
     })
     const fail = (reason: string): void => {
-      if (worker === thread) worker = null
+      if (worker === started) worker = null
+      if (!started.ready) {
+        if (!inline) {
+          inline = createInlineFinisher()
+          options.onFallback?.(reason)
+        }
+        for (const { id, job } of waiting.splice(0)) finishInline(id, job)
+        return
+      }
       for (const [id, entry] of pending) {
         pending.delete(id)
         entry.reject(new KoutuError('engine.crashed', `The finishing thread stopped: ${reason}`))
@@ -130,23 +176,24 @@ export function createThreadFinisher(entry: URL | string, workerData: unknown): 
     }
     thread.on('error', (error) => fail(error.message))
     thread.on('exit', (code) => fail(`exit code ${code}`))
-    return thread
+    return started
   }
 
   return {
     finish(job) {
-      const thread = worker ?? (worker = start())
+      if (inline) return inline.finish(job)
+      const current = worker ?? (worker = start())
       const id = nextId++
       return new Promise<FinishResult>((resolve, reject) => {
         pending.set(id, { resolve, reject })
-        const message: ToFinishThread = { id, job }
-        thread.postMessage(message, [job.mask.buffer as ArrayBuffer])
+        if (current.ready) post(current.thread, id, job)
+        else waiting.push({ id, job })
       })
     },
     async close() {
-      const thread = worker
+      const current = worker
       worker = null
-      if (thread) await thread.terminate()
+      if (current) await current.thread.terminate()
     },
   }
 }
@@ -170,6 +217,8 @@ function spawnThread(entry: URL | string, workerData: unknown): Worker {
  */
 export function serveFinishThread(port: MessagePort): void {
   const finisher = createInlineFinisher()
+  // Loaded: from now on a death is a crash, not a thread that cannot start.
+  port.postMessage({ ready: true } satisfies FromFinishThread)
   port.on('message', (message: ToFinishThread) => {
     finisher.finish(message.job).then(
       (result) => postResult(port, { id: message.id, result }),

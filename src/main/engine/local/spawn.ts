@@ -5,8 +5,9 @@
  * [Note: worker spawner] Electron's `UtilityProcess` already has exactly the `WorkerHandle`
  * shape (`postMessage`, `on('message' | 'exit')`, `kill`, `pid`), so the app's spawner is one
  * line in the glue file (utilityProcess's `env` replaces the environment, hence the spread):
- * `(spec) => utilityProcess.fork(workerPath, [], { serviceName: spec.serviceName,
- * env: { ...process.env, ...spec.env }, stdio: 'inherit' })`. Under plain
+ * `utilityProcess.fork(workerPath, [], { serviceName: spec.serviceName,
+ * env: { ...process.env, ...spec.env }, stdio: 'pipe' })`, its output piped into the log
+ * (a packaged app has no console). Under plain
  * Node, `createForkSpawner` adapts child_process.fork. Either way messages travel by structured
  * clone, so output bytes cross as a Uint8Array rather than as JSON.
  */

@@ -4,16 +4,15 @@
  * utilityProcess, `process.send` under child_process.fork), loads and verifies the model once,
  * creates the one onnxruntime session, and feeds requests to the overlapping pipeline.
  *
- * The same file is also the entry of the process's finishing thread (worker_threads, see
- * pipeline.ts), so the build needs no second input: on a non-main thread it serves finish jobs.
+ * The process's finishing thread (worker_threads, see pipeline.ts) has an entry of its own,
+ * finish-thread.ts, so that thread never loads onnxruntime-node.
  */
 import os from 'node:os'
-import { isMainThread, parentPort as threadPort, workerData } from 'node:worker_threads'
 import sharp from 'sharp'
 import { KoutuError, serializeError } from '../../../shared/errors'
 import { createStderrLogger } from '../../logging/stderr-logger'
 import { CPU_CANDIDATE, type ModelVariant } from './devices'
-import { createFinisherPool, createThreadFinisher, serveFinishThread } from './finish'
+import { createFinisherPool, createThreadFinisher, defaultFinishThreadEntry } from './finish'
 import { buildFp32Twin, loadFp32Twin } from './fp32-twin'
 import { loadVerifiedModel, resolveModel, type ResolvedModel } from './model'
 import { CutoutPipeline } from './pipeline'
@@ -54,21 +53,15 @@ sharp.cache(false)
 // encode of neighbouring images run side by side on libuv's pool instead.
 sharp.concurrency(1)
 
-const FINISH_THREAD = 'koutu-finish-thread'
-
 let pipeline: CutoutPipeline | null = null
 let session: MaskSession | null = null
 let ready: Promise<CutoutPipeline> | null = null
 let send: (message: WorkerMessage) => void = () => undefined
 
-if (!isMainThread && workerData === FINISH_THREAD && threadPort) {
-  serveFinishThread(threadPort)
-} else {
-  send = connect((message) => {
-    if (!isParentMessage(message)) return
-    handle(message).catch((error: unknown) => logger.error('engine worker: unexpected failure', { error: String(error) }))
-  })
-}
+send = connect((message) => {
+  if (!isParentMessage(message)) return
+  handle(message).catch((error: unknown) => logger.error('engine worker: unexpected failure', { error: String(error) }))
+})
 
 async function handle(message: ParentMessage): Promise<void> {
   switch (message.type) {
@@ -151,7 +144,11 @@ async function init(message: InitMessage): Promise<CutoutPipeline> {
   } else {
     session = await create(await load(variant), device.provider)
   }
-  const finishers = Array.from({ length: Math.max(1, message.finishThreads ?? 1) }, () => createThreadFinisher(new URL(import.meta.url), FINISH_THREAD))
+  const finishers = Array.from({ length: Math.max(1, message.finishThreads ?? 1) }, () =>
+    createThreadFinisher(defaultFinishThreadEntry(), undefined, {
+      onFallback: (reason) => logger.warn('engine worker: the finishing thread cannot start; finishing on the model thread', { reason }),
+    }),
+  )
   pipeline = new CutoutPipeline(session, { finisher: createFinisherPool(finishers) })
   send({
     type: 'ready',

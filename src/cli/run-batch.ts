@@ -7,7 +7,7 @@
  */
 import path from 'node:path'
 import readline from 'node:readline/promises'
-import type { BatchItem, BatchProgress, CostPrompt } from '../shared/batch'
+import type { BatchItem, BatchProgress, CostPrompt, QualityFlag } from '../shared/batch'
 import { serializeError, type SerializedError } from '../shared/errors'
 import type { Logger } from '../shared/logger'
 import type { EngineKind, Settings } from '../shared/settings'
@@ -60,7 +60,8 @@ export interface CliReport {
   outcome: 'finished' | 'interrupted' | 'halted'
   durationMs: number
   counts: { total: number; done: number; skipped: number; failed: number; unknown: number; queued: number }
-  items: Array<Pick<BatchItem, 'inputPath' | 'status' | 'outputPath' | 'error'>>
+  /** `flags`: the item's quality flags, [] when nothing looked wrong (done items only). */
+  items: Array<Pick<BatchItem, 'inputPath' | 'status' | 'outputPath' | 'error' | 'flags'>>
   error?: SerializedError
   /** The local engine's device ("GPU, WebGPU: …", "CPU, 2 threads"), when a file was processed. */
   device?: string
@@ -200,6 +201,7 @@ export async function runBatch(givenPaths: readonly string[], options: RunOption
       const entry: CliReport['items'][number] = { inputPath: item.inputPath, status: item.status }
       if (item.outputPath !== undefined) entry.outputPath = item.outputPath
       if (item.error !== undefined) entry.error = item.error
+      if (item.status === 'done') entry.flags = item.flags ?? []
       return entry
     }),
     ...deviceOfItems(items),
@@ -228,9 +230,18 @@ function summaryText(report: CliReport, progress: BatchProgress): string {
   const problems = report.items.filter((item) => item.status === 'failed' || item.status === 'unknown')
   for (const item of problems.slice(0, 20)) lines.push(`  ${item.status}: ${item.inputPath}: ${item.error?.message ?? ''}`)
   if (problems.length > 20) lines.push(`  … and ${problems.length - 20} more (use --json for all)`)
+  const flagged = report.items.filter((item) => (item.flags?.length ?? 0) > 0)
+  if (flagged.length > 0) lines.push(`${flagged.length} ${flagged.length === 1 ? 'cutout' : 'cutouts'} to check:`)
+  for (const item of flagged.slice(0, 20)) lines.push(`  ${item.flags!.map(flagText).join(', ')}: ${item.outputPath ?? item.inputPath}`)
+  if (flagged.length > 20) lines.push(`  … and ${flagged.length - 20} more (use --json for all)`)
   if (report.error) lines.push(`The batch stopped: ${report.error.message}`)
   if (report.outcome !== 'finished') lines.push('Run the same command again to resume.')
   return lines.join('\n')
+}
+
+/** The flag as the summary prints it (the JSON keeps the stable id). */
+function flagText(flag: QualityFlag): string {
+  return { 'no-subject': 'no subject found', 'background-kept': 'background kept', 'cut-at-edge': 'cut at the edge', uncertain: 'uncertain' }[flag]
 }
 
 /** Asks on a terminal; without one (scripts, CI) a costly batch is declined. */

@@ -36,6 +36,8 @@ import { createProxyAgents, proxySourceFromSettings, type ProxyAgents, type Prox
 import { userDataLayout } from './paths'
 import type { KeyValueStore } from './settings/key-value-store'
 import { SettingsService } from './settings/settings-service'
+import { RedoService } from './review/redo-service'
+import { TouchUpService } from './review/touchup-service'
 import { ThumbnailService } from './thumbnails/thumbnail-service'
 
 /** Builds the remote (aipic) engine for a batch; see [Note: engine choice]. */
@@ -210,41 +212,49 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
   const deviceVerdicts = createVerdictStore(layout.deviceVerdictsFile)
   const devices = new DeviceStatusService(deviceVerdicts)
   unsubscribers.push(devices.onChange((status) => emit('deviceChanged', status)))
+  const createEngine = async (snapshot: BatchSettingsSnapshot): Promise<CutoutEngine> => {
+    if (snapshot.engine === 'local') {
+      const gpu = gpuFromElectronInfo(await platform.gpuInfo?.().catch(() => null))
+      const identity = hostIdentity(`koutu ${platform.appInfo.version}`, gpu)
+      const engine = createLocalEngine({
+        model: snapshot.localModel,
+        customModel: snapshot.customModel,
+        device: snapshot.localDevice ?? 'auto',
+        logger,
+        spawnWorker: platform.spawnWorker,
+        verdicts: deviceVerdicts,
+        identity,
+        gpuName: gpu.name,
+        cacheDir: layout.modelCacheDir,
+        onDeviceFallback: (event) => {
+          devices.fellBack(event)
+          engine.prepare().then((device) => devices.engineStarted(device, identity), () => undefined)
+          platform.onDeviceFallback?.(event)
+        },
+        ...(platform.modelDir ? { modelDir: platform.modelDir } : {}),
+      })
+      // The same start the first file waits for (not a second one): names the device at once.
+      engine.prepare().then((device) => devices.engineStarted(device, identity), () => undefined)
+      return engine
+    }
+    return createRemoteEngine(snapshot, { account, settings: settings.get(), logger, proxy })
+  }
+
   const batch = new BatchService({
     settings: () => settings.get(),
     journalDir: layout.journalDir,
     logger,
     origin: 'app',
-    createEngine: async (snapshot) => {
-      if (snapshot.engine === 'local') {
-        const gpu = gpuFromElectronInfo(await platform.gpuInfo?.().catch(() => null))
-        const identity = hostIdentity(`koutu ${platform.appInfo.version}`, gpu)
-        const engine = createLocalEngine({
-          model: snapshot.localModel,
-          customModel: snapshot.customModel,
-          device: snapshot.localDevice ?? 'auto',
-          logger,
-          spawnWorker: platform.spawnWorker,
-          verdicts: deviceVerdicts,
-          identity,
-          gpuName: gpu.name,
-          cacheDir: layout.modelCacheDir,
-          onDeviceFallback: (event) => {
-            devices.fellBack(event)
-            engine.prepare().then((device) => devices.engineStarted(device, identity), () => undefined)
-            platform.onDeviceFallback?.(event)
-          },
-          ...(platform.modelDir ? { modelDir: platform.modelDir } : {}),
-        })
-        // The same start the first file waits for (not a second one): names the device at once.
-        engine.prepare().then((device) => devices.engineStarted(device, identity), () => undefined)
-        return engine
-      }
-      return createRemoteEngine(snapshot, { account, settings: settings.get(), logger, proxy })
-    },
+    createEngine,
   })
   const queue = new QueueSession(batch, emit, logger)
   const thumbnails = new ThumbnailService({ cacheDir: layout.thumbnailCacheDir, logger })
+  const reviewQueue = {
+    item: (id: number) => queue.item(id),
+    progress: () => queue.progress(),
+    settingsSnapshot: () => batch.settingsSnapshot(),
+    reviseItem: (id: number, revision: Parameters<BatchService['reviseItem']>[1]) => queue.item(id) !== null && batch.reviseItem(id, revision),
+  }
 
   const services: AppServices = {
     appInfo: platform.appInfo,
@@ -260,6 +270,9 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
     logsDir: layout.logsDir,
     customModelPresets: CUSTOM_MODEL_PRESETS,
     devices,
+    // Review reads and revises the batch shown in the window (the queue session hides a cleared one).
+    touchUp: new TouchUpService({ queue: reviewQueue, logger, maxMegapixels: () => settings.get().maxMegapixels }),
+    redo: new RedoService({ queue: reviewQueue, createEngine, logger }),
   }
 
   return {

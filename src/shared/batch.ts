@@ -16,6 +16,16 @@ export const ITEM_STATUSES = ['queued', 'working', 'done', 'skipped', 'failed', 
  */
 export type ItemStatus = (typeof ITEM_STATUSES)[number]
 
+/**
+ * Signs that a cutout may have gone wrong, computed from its mask as it finishes (see
+ * [Note: quality thresholds] in src/main/imaging/quality-flags.ts):
+ * - `no-subject`: almost nothing kept; `background-kept`: almost everything kept;
+ * - `cut-at-edge`: the subject runs into the top or the upper sides of the frame;
+ * - `uncertain`: an unusual share of half-transparent pixels.
+ */
+export const QUALITY_FLAGS = ['no-subject', 'background-kept', 'cut-at-edge', 'uncertain'] as const
+export type QualityFlag = (typeof QUALITY_FLAGS)[number]
+
 /** One file in the queue. `id` is unique within the batch. */
 export interface BatchItem {
   id: number
@@ -32,6 +42,10 @@ export interface BatchItem {
   error?: SerializedError
   /** Short facts from the engine (`{ model: 'isnet-medium' }`) or the batch (`{ attempts: '2' }`). */
   notes?: Record<string, string>
+  /** Quality flags of a finished cutout; absent or empty when nothing looked wrong. */
+  flags?: QualityFlag[]
+  /** The cutout was edited in the touch-up editor after the engine made it. */
+  touchedUp?: boolean
 }
 
 /** Every per-file status change, delivered without loss (unlike progress). */
@@ -41,6 +55,8 @@ export interface ItemStatusChange {
   outputPath?: string
   error?: SerializedError
   notes?: Record<string, string>
+  flags?: QualityFlag[]
+  touchedUp?: boolean
 }
 
 export const BATCH_STATES = ['idle', 'scanning', 'running', 'paused', 'cancelling', 'finished'] as const
@@ -140,6 +156,8 @@ export interface BatchReportEntry {
   status: ItemStatus
   outputPath?: string
   error?: SerializedError
+  flags?: QualityFlag[]
+  touchedUp?: boolean
 }
 
 /** One past batch, read back from its journal. */
@@ -160,4 +178,6 @@ export interface BatchReport {
   device?: string
   /** Set when a device failed mid-batch and the engine went on on another (said once). */
   deviceFallback?: string
+  /** Done files with quality flags or touched up by hand (the first 1,000). */
+  flagged?: BatchReportEntry[]
 }

@@ -13,6 +13,8 @@ import type { AccountState, AdInfo, HistoryPage } from './account'
 import type { BatchItem, BatchProgress, BatchReport, CostPrompt, InterruptedBatch, ItemStatusChange } from './batch'
 import type { DeviceStatus } from './device-status'
 import type { SerializedError } from './errors'
+import type { RedoEstimate, RedoOptions, RedoResult, TouchUpSession } from './review'
+import type { TouchUpStroke } from './touchup'
 import type { SettingKey, Settings } from './settings'
 
 export interface AppInfo {
@@ -92,6 +94,15 @@ export interface BridgeMethods {
   setTokenPersistence: { args: [persistWithoutEncryption: boolean]; result: AccountState }
   getHistory: { args: [page: number, size: number]; result: HistoryPage }
   getAd: { args: []; result: AdInfo | null }
+
+  /** Opens a finished cutout in the touch-up editor (previews and the strokes so far). */
+  openTouchUp: { args: [itemId: number]; result: TouchUpSession }
+  /** Renders the strokes at full resolution over the cutout (none: the engine's cutout back). */
+  saveTouchUp: { args: [itemId: number, strokes: TouchUpStroke[]]; result: BatchItem }
+  /** What redoing these items would involve (count, hand edits, cost) before it runs. */
+  estimateRedo: { args: [itemIds: number[], choice: Pick<RedoOptions, 'engine' | 'localModel'>]; result: RedoEstimate }
+  /** Redoes finished cutouts with another engine or model. */
+  redoItems: { args: [itemIds: number[], options: RedoOptions]; result: RedoResult }
 }
 
 /** Main-to-renderer events: name -> payload. */
@@ -180,6 +191,10 @@ const METHOD_NAMES: Record<BridgeMethodName, true> = {
   setTokenPersistence: true,
   getHistory: true,
   getAd: true,
+  openTouchUp: true,
+  saveTouchUp: true,
+  estimateRedo: true,
+  redoItems: true,
 }
 const EVENT_NAMES: Record<BridgeEventName, true> = {
   settingsChanged: true,

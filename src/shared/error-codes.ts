@@ -75,6 +75,10 @@ export const ERROR_CODES = [
   'remote.result-no-alpha',
   'remote.result-mismatch',
   'remote.finish-failed',
+  // review and touch-up: the review grid's redo and the touch-up editor (src/main/review)
+  'review.no-cutout',
+  'review.edits-would-be-lost',
+  'review.not-editable',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -115,6 +115,22 @@ export async function writePhoto(dir: string, fileName: string, name: PhotoName,
   return path
 }
 
+/**
+ * Write one of the texture photographs (grass, gravel, brick…) as a JPEG of about `megapixels`:
+ * a close-up with no subject at all, the kind of photo a cutout tool should say it found
+ * nothing in.
+ */
+export async function writeTexture(dir: string, fileName: string, name: BackgroundName, megapixels = 1): Promise<string> {
+  const source = skimagePath(BACKGROUNDS[name])
+  const { width, height } = await sharp(source).metadata()
+  const scale = Math.sqrt((megapixels * 1e6) / (width! * height!))
+  await mkdir(dir, { recursive: true })
+  const path = join(dir, fileName)
+  const image = sharp(source).toColourspace('srgb').resize(Math.round(width! * scale), Math.round(height! * scale), { kernel: 'lanczos3' })
+  await writeFile(path, await image.jpeg({ quality: 90 }).toBuffer())
+  return path
+}
+
 /** The upright 8-bit RGB pixels of a photo, e.g. to compare against a decoded file. */
 export async function photoPixels(name: PhotoName, megapixels?: number): Promise<{ data: Buffer; width: number; height: number }> {
   const bytes = await makePhoto(name, { format: 'png', ...(megapixels === undefined ? {} : { megapixels }) })

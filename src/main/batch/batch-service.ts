@@ -35,6 +35,7 @@ import type {
   InterruptedBatch,
   ItemStatus,
   ItemStatusChange,
+  QualityFlag,
 } from '../../shared/batch'
 import type { ErrorCode } from '../../shared/error-codes'
 import { KoutuError, serializeError, type SerializedError } from '../../shared/errors'
@@ -91,6 +92,15 @@ export interface BatchServiceOptions {
    * app's configured suffix when a flag overrides it). The current and default ones always count.
    */
   otherOutputSuffixes?: readonly string[]
+}
+
+/** What a status change may say about an item besides its status. */
+interface ItemFacts {
+  outputPath?: string
+  error?: SerializedError
+  notes?: Record<string, string>
+  flags?: QualityFlag[]
+  touchedUp?: boolean
 }
 
 interface Entry {
@@ -188,6 +198,11 @@ export class BatchService {
   item(id: number): BatchItem | null {
     const entry = this.entries[id - 1]
     return entry ? structuredClone(entry.item) : null
+  }
+
+  /** The settings the current batch runs with (frozen when it was created), or null. */
+  settingsSnapshot(): BatchSettingsSnapshot | null {
+    return this.batch === null ? null : structuredClone(this.batch.snapshot)
   }
 
   /** The id of the current batch (its journal's name), or null. */
@@ -593,7 +608,7 @@ export class BatchService {
         return
       }
       const notes = entry.attempts > 1 ? { ...outcome.notes, attempts: String(entry.attempts) } : outcome.notes
-      this.finishItem(entry, 'done', { outputPath: outcome.outputPath, notes })
+      this.finishItem(entry, 'done', { outputPath: outcome.outputPath, notes, ...(outcome.flags ? { flags: outcome.flags } : {}) })
     } catch (error) {
       this.handleFailure(batch, entry, controller, generation, error)
     } finally {
@@ -632,7 +647,7 @@ export class BatchService {
   private finishItem(
     entry: Entry,
     status: 'done' | 'skipped' | 'failed' | 'unknown',
-    facts: { outputPath?: string; error?: SerializedError; notes?: Record<string, string> },
+    facts: ItemFacts,
   ): void {
     this.batch?.journal.append({ type: 'outcome', id: entry.item.id, status, at: this.isoNow(), ...facts })
     // Skips are instant; counting them would make the pace (and the ETA) a fiction.
@@ -648,7 +663,7 @@ export class BatchService {
   private changeStatus(
     entry: Entry,
     status: ItemStatus,
-    facts: { outputPath?: string; error?: SerializedError; notes?: Record<string, string> },
+    facts: ItemFacts,
   ): void {
     const item = entry.item
     this.counts[item.status] -= 1
@@ -658,10 +673,17 @@ export class BatchService {
     if (status === 'queued' || status === 'working' || status === 'done') delete item.error
     if (facts.error !== undefined) item.error = facts.error
     if (facts.notes !== undefined) item.notes = facts.notes
+    // A new outcome replaces the old one's flags and hand edits; a revision says what it keeps.
+    if (facts.flags !== undefined) item.flags = facts.flags
+    else if (status !== 'done') delete item.flags
+    if (facts.touchedUp === true) item.touchedUp = true
+    else if (facts.touchedUp === false || status !== 'done') delete item.touchedUp
     const change: ItemStatusChange = { id: item.id, status }
     if (item.outputPath !== undefined) change.outputPath = item.outputPath
     if (item.error !== undefined) change.error = item.error
     if (item.notes !== undefined) change.notes = item.notes
+    if (item.flags !== undefined) change.flags = item.flags
+    if (item.touchedUp !== undefined) change.touchedUp = item.touchedUp
     for (const listener of this.statusListeners) this.safely(() => listener(structuredClone(change)))
     this.progressCoalescer.request()
   }
@@ -710,6 +732,25 @@ export class BatchService {
     this.queueHead = 0
     for (const key of Object.keys(this.counts) as ItemStatus[]) this.counts[key] = 0
     this.state = 'idle'
+  }
+
+  /**
+   * Records that a done item's output was replaced outside a run: edited by hand in the touch-up
+   * editor (`touchedUp`), or redone with another engine (new flags and notes). Journalled, so
+   * reports and a later session see it. Returns false for an item that is not done.
+   */
+  reviseItem(id: number, revision: { outputPath: string; touchedUp: boolean; flags?: QualityFlag[]; notes?: Record<string, string> }): boolean {
+    const entry = this.entries[id - 1]
+    const batch = this.batch
+    if (!entry || !batch || entry.item.status !== 'done') return false
+    const at = this.isoNow()
+    // `revised` changes with every revision, so views know the file behind the path changed.
+    const notes = { ...(revision.notes ?? entry.item.notes ?? {}), revised: at }
+    const record = { type: 'revised' as const, id, at, ...revision, notes }
+    if (batch.journal.isOpen) batch.journal.append(record, { sync: true })
+    else JournalWriter.appendClosed(batch.journal.filePath, record)
+    this.changeStatus(entry, 'done', { ...revision, notes })
+    return true
   }
 
   // ---- crash recovery and reports -----------------------------------------------------------
@@ -795,6 +836,8 @@ export class BatchService {
       if (saved.outputPath !== undefined) entry.item.outputPath = saved.outputPath
       if (saved.error !== undefined) entry.item.error = saved.error
       if (saved.notes !== undefined) entry.item.notes = saved.notes
+      if (saved.flags !== undefined) entry.item.flags = saved.flags
+      if (saved.touchedUp === true) entry.item.touchedUp = true
       this.counts[entry.item.status] += 1
       if (saved.outputPath !== undefined && (saved.status === 'done' || saved.status === 'skipped')) {
         batch.planner.reserve(saved.outputPath, saved.id)

@@ -16,7 +16,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { KoutuError, type SerializedError } from '../../shared/errors'
 import type { Logger } from '../../shared/logger'
-import type { BatchSettingsSnapshot, ItemStatus } from '../../shared/batch'
+import type { BatchSettingsSnapshot, ItemStatus, QualityFlag } from '../../shared/batch'
 
 export type { BatchSettingsSnapshot } from '../../shared/batch'
 
@@ -40,7 +40,10 @@ export type JournalRecord =
       outputPath?: string
       error?: SerializedError
       notes?: Record<string, string>
+      flags?: QualityFlag[]
     }
+  /** The output was edited by hand (touch-up editor) or replaced by a redo. */
+  | { type: 'revised'; id: number; at: string; outputPath: string; touchedUp: boolean; flags?: QualityFlag[]; notes?: Record<string, string> }
   | { type: 'requeued'; ids: number[]; at: string }
   | { type: 'end'; at: string; reason: 'finished' | 'cancelled' | 'dismissed' }
 
@@ -88,6 +91,20 @@ export class JournalWriter {
     writer.append(header)
     writer.sync()
     return writer
+  }
+
+  /**
+   * Adds one record to a journal no writer holds (a finished batch's), without starting a run:
+   * for edits made after the batch ended.
+   */
+  static appendClosed(filePath: string, record: JournalRecord): void {
+    const fd = fs.openSync(filePath, 'a')
+    try {
+      fs.writeSync(fd, `${JSON.stringify(record)}\n`)
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
   }
 
   /** Opens an existing journal to continue it (resume), marking the new run. */
@@ -167,6 +184,8 @@ export interface JournalItem {
   outputPath?: string
   error?: SerializedError
   notes?: Record<string, string>
+  flags?: QualityFlag[]
+  touchedUp?: boolean
 }
 
 /** A journal replayed into the state it describes. */
@@ -262,9 +281,23 @@ export function readJournal(filePath: string): ReplayedJournal {
           if (record.error !== undefined) item.error = record.error
           else delete item.error
           if (record.notes !== undefined) item.notes = record.notes
+          if (record.flags !== undefined) item.flags = record.flags
+          else delete item.flags
+          delete item.touchedUp
         }
         const at = Date.parse(record.at)
         if (runFirst !== null) runLast = Math.max(runLast ?? at, at)
+        break
+      }
+      case 'revised': {
+        const item = items.get(record.id)
+        if (item) {
+          item.outputPath = record.outputPath
+          if (record.touchedUp) item.touchedUp = true
+          else delete item.touchedUp
+          if (record.flags !== undefined) item.flags = record.flags
+          if (record.notes !== undefined) item.notes = record.notes
+        }
         break
       }
       case 'requeued':

@@ -9,6 +9,7 @@
 import { constants as fsConstants } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import type { QualityFlag } from '../../shared/batch'
 import { KoutuError, isKoutuError } from '../../shared/errors'
 import type { CutoutEngine, OutputOptions } from '../engine/types'
 import { outputWriteError, writeFileAtomic } from './atomic-write'
@@ -46,7 +47,7 @@ export interface PhotoWorkContext {
 }
 
 export type PhotoOutcome =
-  | { status: 'done'; outputPath: string; notes: Record<string, string> }
+  | { status: 'done'; outputPath: string; notes: Record<string, string>; flags?: QualityFlag[] }
   | { status: 'skipped'; outputPath: string; error: KoutuError }
 
 /** How many times a publish may find its name taken by someone else before the photo fails. */
@@ -78,7 +79,7 @@ export async function processPhoto(job: PhotoJob, context: PhotoWorkContext): Pr
       if (decision.action === 'skip') return skipped(decision.outputPath, false)
       reservedPath = decision.outputPath
     }
-    return { status: 'done', outputPath: decision.outputPath, notes: result.notes }
+    return { status: 'done', outputPath: decision.outputPath, notes: result.notes, ...(result.flags ? { flags: result.flags } : {}) }
   } catch (error) {
     if (reservedPath !== null) context.decider.release(reservedPath, job.itemId)
     throw error

@@ -7,6 +7,7 @@ export function toBatchReport(journal: ReplayedJournal, running: boolean, maxPro
   const counts = { total: 0, done: 0, skipped: 0, failed: 0, unknown: 0, queued: 0 }
   const problems: BatchReportEntry[] = []
   const devices = deviceOfItems(journal.items.values())
+  const flagged: BatchReportEntry[] = []
   for (const item of journal.items.values()) {
     counts.total += 1
     if (item.status === 'queued' || item.status === 'working') counts.queued += 1
@@ -16,6 +17,14 @@ export function toBatchReport(journal: ReplayedJournal, running: boolean, maxPro
       if (item.outputPath !== undefined) entry.outputPath = item.outputPath
       if (item.error !== undefined) entry.error = item.error
       problems.push(entry)
+    }
+    const marked = (item.flags?.length ?? 0) > 0 || item.touchedUp === true
+    if (item.status === 'done' && marked && flagged.length < maxProblems) {
+      const entry: BatchReportEntry = { inputPath: item.inputPath, status: item.status }
+      if (item.outputPath !== undefined) entry.outputPath = item.outputPath
+      if (item.flags !== undefined && item.flags.length > 0) entry.flags = item.flags
+      if (item.touchedUp === true) entry.touchedUp = true
+      flagged.push(entry)
     }
   }
   const settings = journal.header.settings
@@ -30,5 +39,6 @@ export function toBatchReport(journal: ReplayedJournal, running: boolean, maxPro
     counts,
     problems,
     ...devices,
+    flagged,
   }
 }

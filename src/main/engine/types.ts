@@ -6,6 +6,7 @@
  * An engine reads the original itself (it never modifies it) and returns the encoded output
  * bytes; writing them next to the original, atomically, is the batch engine's job.
  */
+import type { QualityFlag } from '../../shared/batch'
 import type { EngineKind, OutputFormat } from '../../shared/settings'
 
 /** How the cutout is rendered and encoded. Shared by both engines (see imaging/compose). */
@@ -37,6 +38,8 @@ export interface CutoutResult {
   height: number
   /** Short facts for the per-file log, e.g. `{ host: 'litterbox' }` or `{ model: 'isnet-medium' }`. */
   notes: Record<string, string>
+  /** Quality flags from the mask (see imaging/quality-flags.ts); absent from engines that do not measure. */
+  flags?: QualityFlag[]
 }
 
 /** What a batch will cost before it starts; null from engines that are free. */

@@ -10,9 +10,10 @@ import { createCoreHandlers, type CoreServices } from './core-handlers'
 import { createDesktopHandlers, type DesktopServices } from './desktop-handlers'
 import { createDeviceHandlers, type DeviceServices } from './device-handlers'
 import type { HandlerTable } from './handler-types'
+import { createReviewHandlers, type ReviewServices } from './review-handlers'
 import { createThumbnailHandlers, type ThumbnailServices } from './thumbnail-handlers'
 
-export type AppServices = CoreServices & QueueServices & ThumbnailServices & AccountServices & DesktopServices & DeviceServices
+export type AppServices = CoreServices & QueueServices & ThumbnailServices & AccountServices & DesktopServices & DeviceServices & ReviewServices
 
 export function createHandlerTable(services: AppServices): HandlerTable {
   return {
@@ -22,5 +23,6 @@ export function createHandlerTable(services: AppServices): HandlerTable {
     ...createAccountHandlers(services),
     ...createDesktopHandlers(services),
     ...createDeviceHandlers(services),
+    ...createReviewHandlers(services),
   }
 }

@@ -14,7 +14,9 @@ import sharp, { type OutputInfo } from 'sharp'
 import { KoutuError } from '../../../shared/errors'
 import { composeCutout, type ComposedImage } from '../../imaging/compose'
 import { decodeImage, type DecodedImage } from '../../imaging/decode'
+import type { QualityFlag } from '../../../shared/batch'
 import { resizeMask } from '../../imaging/mask'
+import { qualityFlags } from '../../imaging/quality-flags'
 import type { OutputOptions } from '../types'
 
 /** The returned picture split into colour and alpha. */
@@ -130,11 +132,15 @@ export interface FinishOutput {
   height: number
   /** The returned cutout had no transparent pixel at all. */
   opaque: boolean
+  /** Quality flags of the returned alpha (see imaging/quality-flags.ts). */
+  flags: QualityFlag[]
 }
 
 /** The finishing stage: read the returned cutout, then render the output file. */
 export async function finishRemoteCutout(input: FinishInput): Promise<FinishOutput> {
   const cutout = await readReturnedCutout(input.resultBytes, input.maxResultMegapixels)
+  // Measured before rendering, which may take the alpha buffer over.
+  const flags = qualityFlags(cutout.alpha, cutout.width, cutout.height)
   const composed = await renderRemoteCutout(input.inputPath, cutout, input.original, input.options)
-  return { data: composed.data, format: composed.format, width: composed.width, height: composed.height, opaque: cutout.opaque }
+  return { data: composed.data, format: composed.format, width: composed.width, height: composed.height, opaque: cutout.opaque, flags }
 }

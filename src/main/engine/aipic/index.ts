@@ -201,7 +201,7 @@ class AipicEngine implements CutoutEngine {
     if (upload.failed.length > 0) notes.failedHosts = upload.failed.map((attempt) => attempt.host).join(',')
     if (upload.prepared.scale !== 1) notes.uploaded = `${upload.prepared.uploaded.width}x${upload.prepared.uploaded.height}`
     if (finished.opaque) notes.opaqueResult = 'true'
-    return { data: finished.data, format: finished.format, width: finished.width, height: finished.height, notes }
+    return { data: finished.data, format: finished.format, width: finished.width, height: finished.height, notes, flags: finished.flags }
   }
 
   private checkConsent(): void {

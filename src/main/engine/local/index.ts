@@ -253,6 +253,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
           width: message.width,
           height: message.height,
           notes: resultNotes(message.notes),
+          ...(message.flags ? { flags: message.flags } : {}),
         })
         return
       }

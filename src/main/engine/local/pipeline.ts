@@ -15,7 +15,9 @@
  */
 import { KoutuError } from '../../../shared/errors'
 import type { OutputFormat } from '../../../shared/settings'
+import type { QualityFlag } from '../../../shared/batch'
 import { decodeForModel } from '../../imaging/decode'
+import { qualityFlags } from '../../imaging/quality-flags'
 import type { OutputOptions } from '../types'
 import { createInlineFinisher, type Finisher } from './finish'
 import { toMask, type MaskSession } from './session'
@@ -26,6 +28,7 @@ export interface PipelineResult {
   width: number
   height: number
   notes: Record<string, string>
+  flags: QualityFlag[]
 }
 
 export class CutoutPipeline {
@@ -56,6 +59,8 @@ export class CutoutPipeline {
       const prepareMs = performance.now() - started
       const { mask, inferMs } = await this.infer(id, input.rgb)
       this.checkCancelled(id)
+      // Measured before finishing, which takes the mask's buffer over.
+      const flags = qualityFlags(mask, size, size)
       const finished = await this.finisher.finish({
         inputPath,
         mask,
@@ -77,6 +82,7 @@ export class CutoutPipeline {
           inferMs: String(Math.round(inferMs)),
           finishMs: String(Math.round(finished.finishMs)),
         },
+        flags,
       }
     } finally {
       this.cancelled.delete(id)

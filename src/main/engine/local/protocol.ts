@@ -7,6 +7,7 @@
  * Worker → parent: probed (when init asked for a probe), ready (or fatal), then one result or
  * error per process request. A worker whose probe failed sends no ready and waits to be stopped.
  */
+import type { QualityFlag } from '../../../shared/batch'
 import type { SerializedError } from '../../../shared/errors'
 import type { CustomModel, LocalModelId, OutputFormat } from '../../../shared/settings'
 import type { OutputOptions } from '../types'
@@ -92,6 +93,7 @@ export interface ResultMessage {
   width: number
   height: number
   notes: Record<string, string>
+  flags?: QualityFlag[]
 }
 
 export interface ErrorMessage {

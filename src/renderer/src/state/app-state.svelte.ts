@@ -9,7 +9,7 @@ import type { SettingKey, Settings } from '../../../shared/settings'
 import { BridgeCallError, call, subscribe } from '../lib/bridge'
 import { resolveLanguage, translate, type Language, type MessageKey } from '../../../shared/i18n'
 
-export const VIEWS = ['queue', 'reports', 'account', 'settings'] as const
+export const VIEWS = ['queue', 'review', 'reports', 'account', 'settings'] as const
 export type View = (typeof VIEWS)[number]
 
 /** Shown next to the control that caused it, until that setting is saved successfully. */

@@ -291,6 +291,10 @@ export class QueueState {
           if (change.error !== undefined) next.error = change.error
           else if (change.status === 'queued' || change.status === 'working' || change.status === 'done') delete next.error
           if (change.notes !== undefined) next.notes = change.notes
+          if (change.flags !== undefined) next.flags = change.flags
+          else if (change.status !== 'done') delete next.flags
+          if (change.touchedUp !== undefined) next.touchedUp = change.touchedUp
+          else delete next.touchedUp
           items[position] = next
         }
       }

@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import sharp, { type Sharp } from 'sharp'
 import type { CostEstimate, CutoutEngine, CutoutRequest, CutoutResult } from '../../../../src/main/engine/types'
+import type { QualityFlag } from '../../../../src/shared/batch'
 import { KoutuError } from '../../../../src/shared/errors'
 import type { EngineKind } from '../../../../src/shared/settings'
 
@@ -21,6 +22,8 @@ export interface TestEngineOptions {
   cost?: CostEstimate | null
   /** Reject with an error that halts the whole batch (like running out of credit). */
   halt?: (inputPath: string) => boolean
+  /** Quality flags to report for a file (a real engine measures its mask). */
+  flags?: (inputPath: string) => QualityFlag[]
 }
 
 export interface TestEngine extends CutoutEngine {
@@ -87,7 +90,8 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
           raw: { width: mask.info.width, height: mask.info.height, channels: mask.info.channels as 1 },
         })
         const data = request.options.format === 'webp' ? await cut.webp({ lossless: true }).toBuffer() : await cut.png().toBuffer()
-        return { data, format: request.options.format, width, height, notes: { engine: 'test' } }
+        const flags = options.flags?.(request.inputPath)
+        return { data, format: request.options.format, width, height, notes: { engine: 'test' }, ...(flags ? { flags } : {}) }
       } catch (error) {
         throw new KoutuError('image.unreadable', `cannot decode ${request.inputPath}`, { cause: error })
       }

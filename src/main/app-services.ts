@@ -216,7 +216,7 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
     if (snapshot.engine === 'local') {
       const gpu = gpuFromElectronInfo(await platform.gpuInfo?.().catch(() => null))
       const identity = hostIdentity(`koutu ${platform.appInfo.version}`, gpu)
-      const engine = createLocalEngine({
+      return createLocalEngine({
         model: snapshot.localModel,
         customModel: snapshot.customModel,
         device: snapshot.localDevice ?? 'auto',
@@ -226,16 +226,15 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
         identity,
         gpuName: gpu.name,
         cacheDir: layout.modelCacheDir,
+        // Named when the first file starts the model process (not earlier: an engine made only
+        // to estimate a cost must not start one).
+        onDeviceReady: (device) => devices.engineStarted(device, identity),
         onDeviceFallback: (event) => {
           devices.fellBack(event)
-          engine.prepare().then((device) => devices.engineStarted(device, identity), () => undefined)
           platform.onDeviceFallback?.(event)
         },
         ...(platform.modelDir ? { modelDir: platform.modelDir } : {}),
       })
-      // The same start the first file waits for (not a second one): names the device at once.
-      engine.prepare().then((device) => devices.engineStarted(device, identity), () => undefined)
-      return engine
     }
     return createRemoteEngine(snapshot, { account, settings: settings.get(), logger, proxy })
   }

@@ -75,6 +75,8 @@ export interface LocalEngineOptions {
   probeTimeoutMs?: number
   /** Timed probe runs after the warm-up (default 2). */
   probeRuns?: number
+  /** Told each time a model process is ready on a device (the app names it in the sidebar). */
+  onDeviceReady?: (device: DeviceInUse) => void
   /** Told once per engine when a device fails mid-batch and the engine goes on on the CPU. */
   onDeviceFallback?: (event: DeviceFallback) => void
 }
@@ -462,6 +464,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     current = running
     device = inUse(running, ready, notes)
     logger.info('local engine: running on', { device: describeDevice(device), notes })
+    options.onDeviceReady?.(device)
     return running
   }
 

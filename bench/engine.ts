@@ -13,10 +13,16 @@
  * 4. The peer, @imgly/background-removal-node's removeBackground, on one pass of the same set
  *    with the same model, in this process.
  *
+ * 5. The fp32 twin's pure-inference limit (ISNet medium only; src/main/engine/local/fp32-twin.ts).
+ * 6. The pipeline ceiling: the engine end to end with a stand-in model of ISNet's input and
+ *    output that costs (almost) nothing (test/helpers/tiny-models.ts), with one finishing thread
+ *    (the CPU sizing) and with one per core (the GPU sizing): images/min, worker CPU per megapixel
+ *    and the share of the cores kept busy. It is what the engine could do with a free GPU.
+ *
  * Flags: --images N (long run length, default 200), --model isnet-medium|isnet-small,
  * --skip-peer, --serial (also measure the engine with one request in flight), --out FILE (also
  * write the markdown table there), --built (fork out/main/engine-worker.js instead of the
- * TypeScript source through tsx).
+ * TypeScript source through tsx), --ceiling-images N (default 60), --ceiling-only (only 5 and 6).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -29,7 +35,9 @@ import { createForkSpawner, createLocalEngine, loadVerifiedModel, resolveModel, 
 import { createMaskSession } from '../src/main/engine/local/session'
 import type { OutputOptions } from '../src/main/engine/types'
 import { createStderrLogger } from '../src/main/logging/stderr-logger'
-import type { LocalModelId } from '../src/shared/settings'
+import type { CustomModel, LocalModelId } from '../src/shared/settings'
+import { buildFp32Twin } from '../src/main/engine/local/fp32-twin'
+import { standinModel as makeStandinModel } from '../test/helpers/tiny-models'
 import { median, writePhoto, type PhotoName, type PhotoOptions } from '../test/helpers/images'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -44,6 +52,8 @@ const { values: args } = parseArgs({
     serial: { type: 'boolean', default: false },
     out: { type: 'string' },
     built: { type: 'boolean', default: false },
+    'ceiling-images': { type: 'string', default: '60' },
+    'ceiling-only': { type: 'boolean', default: false },
   },
 })
 const longRun = Number(args.images)
@@ -135,9 +145,11 @@ interface InferenceTimes {
   cpuMsPerRun: number
 }
 
-async function pureInference(runs: number): Promise<InferenceTimes> {
+async function pureInference(runs: number, variant: 'bundled' | 'fp32-twin' = 'bundled'): Promise<InferenceTimes> {
   const model = await resolveModel(modelId, null)
-  const session = await createMaskSession(await loadVerifiedModel(model), model.spec, { threads: os.availableParallelism() })
+  const bundled = await loadVerifiedModel(model)
+  const bytes = variant === 'bundled' ? bundled : buildFp32Twin(bundled).bytes
+  const session = await createMaskSession(bytes, model.spec, { threads: os.availableParallelism() })
   const size = model.spec.inputSize
   const photo = await sharp(join(scratch, 'photos', SET[3]!.file)).resize(size, size, { fit: 'fill' }).removeAlpha().raw().toBuffer()
   const input = session.normalise(photo)
@@ -164,6 +176,8 @@ interface EngineRun {
   meanMegapixels: number
   /** The worker process's CPU time per image over the steady part of the run. */
   cpuMsPerImage: number
+  /** Worker CPU time over wall time × cores, in the steady part. */
+  busyShare: number
   /**
    * The same by thread, busiest first: the main thread (which calls session.run, so it carries
    * onnxruntime's share of the work plus the pipeline's JavaScript) is marked.
@@ -171,15 +185,25 @@ interface EngineRun {
   threadCpuMsPerImage: { main: boolean; ms: number }[]
 }
 
-async function engineRun(photos: Photo[], count: number, inFlight: number | null): Promise<EngineRun> {
+interface EngineSetup {
+  model: LocalModelId
+  customModel: CustomModel | null
+  finishThreads?: number
+}
+
+async function engineRun(photos: Photo[], count: number, inFlight: number | null, setup: EngineSetup = { model: modelId, customModel: null }): Promise<EngineRun> {
   const builtWorker = join(root, 'out/main/engine-worker.js')
   const fork = args.built && existsSync(builtWorker)
     ? createForkSpawner({ modulePath: builtWorker })
     : createForkSpawner({ modulePath: join(root, 'src/main/engine/local/worker-main.ts'), execArgv: ['--import', 'tsx'] })
   let handle: WorkerHandle | null = null
   const engine = createLocalEngine({
-    model: modelId,
-    customModel: null,
+    model: setup.model,
+    customModel: setup.customModel,
+    device: 'cpu',
+    // The CPU's own probe chooses between the fp16 weights and the fp32 twin, as in the app.
+    ...(setup.model === 'isnet-medium' ? { cacheDir: join(scratch, 'models') } : {}),
+    ...(setup.finishThreads !== undefined ? { finishThreads: setup.finishThreads } : {}),
     logger,
     spawnWorker: (spec) => (handle = fork(spec)),
   })
@@ -224,7 +248,8 @@ async function engineRun(photos: Photo[], count: number, inFlight: number | null
 
   // Steady state: images finished after the first tenth, over the time they took.
   const steady = finishedAt.slice(skip)
-  const perMinute = ((steady.length - 1) / (steady.at(-1)! - steady[0]!)) * 60_000
+  const steadyMs = steady.at(-1)! - steady[0]!
+  const perMinute = ((steady.length - 1) / steadyMs) * 60_000
   const tenth = Math.max(1, Math.floor(rssSamples.length / 10))
   const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length
   return {
@@ -237,7 +262,34 @@ async function engineRun(photos: Photo[], count: number, inFlight: number | null
     meanMegapixels: megapixels / count,
     cpuMsPerImage: (cpuAt.at(-1)! - cpuAt[skip]!) / steadyCount,
     threadCpuMsPerImage,
+    busyShare: (cpuAt.at(-1)! - cpuAt[skip]!) / (steadyMs * os.availableParallelism()),
   }
+}
+
+/** The stand-in model on disk (ISNet's interface, no cost), as a custom model. */
+async function standinModel(): Promise<CustomModel> {
+  const path = join(scratch, 'standin-1024.onnx')
+  await mkdir(scratch, { recursive: true })
+  await writeFile(path, makeStandinModel(1024))
+  const isnet = await resolveModel('isnet-medium', null)
+  return { path, inputSize: 1024, mean: isnet.spec.mean, std: isnet.spec.std, applySigmoid: false }
+}
+
+async function ceilingRows(photos: Photo[]): Promise<string[]> {
+  const count = Number(args['ceiling-images'])
+  const customModel = await standinModel()
+  const meanMp = photos.reduce((sum, photo) => sum + photo.megapixels, 0) / photos.length
+  const rows: string[] = []
+  const cores = os.availableParallelism()
+  for (const finishThreads of [...new Set([1, cores])]) {
+    process.stderr.write(`pipeline ceiling, ${finishThreads} finishing thread(s), ${count} images…\n`)
+    const run = await engineRun(photos, count, finishThreads + 2, { model: 'custom', customModel, finishThreads })
+    rows.push(
+      `| pipeline ceiling (stand-in model, ${finishThreads} finishing thread${finishThreads === 1 ? '' : 's'}, ${finishThreads + 2} in flight, ${run.steadyImages} images) | ` +
+        `${fixed(run.perMinute)} images/min; ${fixed(run.cpuMsPerImage / meanMp, 0)} ms CPU per MP; ${fixed(run.busyShare * 100, 0)} % of ${cores} cores busy; peak RSS ${mb(run.peakRss)} (targets ≥ 90 %, ≤ 60 ms/MP) |`,
+    )
+  }
+  return rows
 }
 
 async function peerRun(photos: Photo[]): Promise<{ perMinute: number; images: number }> {
@@ -263,6 +315,32 @@ async function main(): Promise<void> {
   const totalMp = photos.reduce((sum, p) => sum + p.megapixels, 0)
   process.stderr.write(`photo set: ${photos.length} photos, ${fixed(totalMp)} MP, ${fixed(Math.min(...photos.map((p) => p.megapixels)))}–${fixed(Math.max(...photos.map((p) => p.megapixels)))} MP\n`)
 
+  let twin: InferenceTimes | null = null
+  if (modelId === 'isnet-medium') {
+    process.stderr.write('pure inference, fp32 twin…\n')
+    twin = await pureInference(6, 'fp32-twin')
+  }
+  const twinRow = (limitMs: number): string[] =>
+    twin
+      ? [`| fp32 twin: pure-inference limit (median session.run, 6 runs) | ${fixed(median(twin.times), 0)} ms = ${fixed(60_000 / median(twin.times))} images/min (${fixed(limitMs / median(twin.times), 2)}× the fp16 limit) |`]
+      : []
+  if (args['ceiling-only']) {
+    process.stderr.write('pure inference, fp16…\n')
+    const fp16 = await pureInference(6)
+    const table = [
+      `Model ${modelId}, ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; 1-minute load average ${fixed(loadBefore)} before.`,
+      '',
+      '| measure | value |',
+      '| --- | --- |',
+      `| fp16 (bundled): pure-inference limit (median session.run, 6 runs) | ${fixed(median(fp16.times), 0)} ms = ${fixed(60_000 / median(fp16.times))} images/min |`,
+      ...twinRow(median(fp16.times)),
+      ...(await ceilingRows(photos)),
+    ].join('\n')
+    process.stdout.write(`${table}\n`)
+    if (args.out) await writeFile(args.out, `${table}\n`)
+    return
+  }
+
   process.stderr.write('pure inference…\n')
   const before = await pureInference(10)
   process.stderr.write(`  median session.run ${fixed(median(before.times), 0)} ms\n`)
@@ -278,6 +356,7 @@ async function main(): Promise<void> {
     process.stderr.write('engine, one request in flight…\n')
     serial = await engineRun(photos, photos.length * 2, 1)
   }
+  const ceiling = await ceilingRows(photos)
   let peer: { perMinute: number; images: number } | null = null
   if (!args['skip-peer']) {
     process.stderr.write(`peer, ${photos.length} images…\n`)
@@ -312,6 +391,9 @@ async function main(): Promise<void> {
     `| peak RSS of the engine process | ${mb(ours.peakRss)} (target < 1.6 GB) |`,
     `| engine RSS, first tenth → last tenth of ${longRun} images | ${mb(ours.firstTenthRss)} → ${mb(ours.lastTenthRss)} |`,
     `| output bytes per megapixel (PNG) | ${fixed(ours.bytesPerMegapixel / 1e6, 2)} MB/MP |`,
+    ...twinRow(limit.medianMs),
+    ...(twin ? [`| our engine end to end / fp16 limit (target ≥ 1.0 with the twin; this run's CPU variant is the probe's choice) | ${fixed(ours.perMinute / limit.perMinute, 2)} |`] : []),
+    ...ceiling,
   ]
   const table = lines.join('\n')
   process.stdout.write(`${table}\n`)

@@ -22,6 +22,7 @@ export interface RunFlags {
   format?: Settings['outputFormat']
   concurrency?: number
   model?: string
+  device?: Settings['localDevice']
 }
 
 /** A store over a snapshot of the settings file: reads what the app saved, keeps writes in memory. */
@@ -82,6 +83,7 @@ export function applyFlags(settings: SettingsService, flags: RunFlags, cwd: stri
   if (flags.concurrency !== undefined) {
     set(settings.get().engine === 'local' ? 'localConcurrency' : 'remoteConcurrency', flags.concurrency)
   }
+  if (flags.device !== undefined) set('localDevice', flags.device)
   if (flags.model !== undefined) {
     if (isLocalModelId(flags.model)) {
       if (flags.model === 'custom' && settings.get().customModel === null) {

@@ -10,7 +10,9 @@ import type { EngineKind } from '../shared/settings'
 import type { EngineFactory } from '../main/batch/batch-service'
 import type { BatchSettingsSnapshot } from '../shared/batch'
 import type { CutoutEngine } from '../main/engine/types'
-import { createForkSpawner, createLocalEngine, type WorkerSpawner } from '../main/engine/local/index'
+import { createForkSpawner, createLocalEngine, createVerdictStore, type VerdictStore, type WorkerSpawner } from '../main/engine/local/index'
+import { hostIdentity } from '../main/engine/local/host'
+import { userDataLayout } from '../main/paths'
 
 /** Lets the root program plug in the aipic engine once it exists. */
 export type RemoteEngineFactory = (settings: BatchSettingsSnapshot) => CutoutEngine | Promise<CutoutEngine>
@@ -37,14 +39,27 @@ export function engineUnavailable(kind: EngineKind): KoutuError {
   )
 }
 
-export function createCliEngineFactory(logger: Logger, remote?: RemoteEngineFactory): EngineFactory {
+/** Where the command line keeps device verdicts and the fp32 twin (the app's user data folder). */
+export interface CliEngineStorage {
+  userDataDir: string
+  version: string
+}
+
+export function createCliEngineFactory(logger: Logger, remote?: RemoteEngineFactory, storage?: CliEngineStorage): EngineFactory {
+  let verdicts: VerdictStore | null = null
   return (settings) => {
     if (settings.engine === 'local') {
       const spawnWorker = cliWorkerSpawner()
+      const layout = storage ? userDataLayout(storage.userDataDir) : null
+      verdicts ??= createVerdictStore(layout?.deviceVerdictsFile ?? null)
       return createLocalEngine({
         model: settings.localModel,
         customModel: settings.customModel,
+        device: settings.localDevice ?? 'auto',
         logger,
+        verdicts,
+        ...(storage ? { identity: hostIdentity(`koutu ${storage.version} (command line)`) } : {}),
+        ...(layout ? { cacheDir: layout.modelCacheDir } : {}),
         ...(spawnWorker ? { spawnWorker } : {}),
       })
     }

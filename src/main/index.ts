@@ -25,6 +25,7 @@ import {
   registerLaunchPaths,
   setDesktopIdentity,
   setUpLogging,
+  showNotice,
 } from './desktop-integration'
 import {
   createElectronDesktopShell,
@@ -132,6 +133,8 @@ if (!app.requestSingleInstanceLock()) {
       desktop: createElectronDesktopShell(() => mainWindow, t),
       spawnWorker: createUtilityProcessSpawner(WORKER_PATH, logger),
       emit: sendToRenderer,
+      gpuInfo: () => app.getGPUInfo('basic'),
+      onDeviceFallback: (event) => showNotice({ title: t('device.fallbackTitle'), body: t('device.fallback', { ...event }) }, showMainWindow),
       resolveProxy: (url) => session.defaultSession.resolveProxy(url),
       updates,
     })

@@ -27,5 +27,9 @@ export function userDataLayout(userDataDir: string) {
     logsDir: path.join(userDataDir, 'logs'),
     cliAccountFile: path.join(userDataDir, 'cli-account.json'),
     thumbnailCacheDir: path.join(userDataDir, 'thumbnails'),
+    /** What each device's probe concluded (engine/local/verdicts.ts). */
+    deviceVerdictsFile: path.join(userDataDir, 'device-verdicts.json'),
+    /** Models built on this machine: the fp32 twin (engine/local/fp32-twin.ts). */
+    modelCacheDir: path.join(userDataDir, 'models'),
   }
 }

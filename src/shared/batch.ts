@@ -5,7 +5,7 @@
  * lives in src/main/batch.
  */
 import type { SerializedError } from './errors'
-import type { ConflictPolicy, CustomModel, EngineKind, LocalModelId, OutputFormat } from './settings'
+import type { ConflictPolicy, CustomModel, EngineKind, LocalDevice, LocalModelId, OutputFormat } from './settings'
 
 export const ITEM_STATUSES = ['queued', 'working', 'done', 'skipped', 'failed', 'unknown'] as const
 /**
@@ -113,6 +113,8 @@ export interface BatchSettingsSnapshot {
   engine: EngineKind
   localModel: LocalModelId
   customModel: CustomModel | null
+  /** Absent in journals written before the device setting existed: Automatic. */
+  localDevice?: LocalDevice
   outputSuffix: string
   outputFormat: OutputFormat
   /** Absolute, or null for "next to each original". */
@@ -172,6 +174,10 @@ export interface BatchReport {
   counts: { total: number; done: number; skipped: number; failed: number; unknown: number; queued: number }
   /** Failed, unknown and skipped files with reasons (the first 1,000). */
   problems: BatchReportEntry[]
+  /** The local engine's device as the last finished file names it ("GPU, DirectML: …"), if any. */
+  device?: string
+  /** Set when a device failed mid-batch and the engine went on on another (said once). */
+  deviceFallback?: string
   /** Done files with quality flags or touched up by hand (the first 1,000). */
   flagged?: BatchReportEntry[]
 }

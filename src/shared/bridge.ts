@@ -11,6 +11,7 @@
  */
 import type { AccountState, AdInfo, HistoryPage } from './account'
 import type { BatchItem, BatchProgress, BatchReport, CostPrompt, InterruptedBatch, ItemStatusChange } from './batch'
+import type { DeviceStatus } from './device-status'
 import type { SerializedError } from './errors'
 import type { FarmSendResult, FarmViewState } from './farm'
 import type { RedoEstimate, RedoOptions, RedoResult, TouchUpSession } from './review'
@@ -81,6 +82,10 @@ export interface BridgeMethods {
   getReports: { args: [limit: number]; result: BatchReport[] }
   /** Why the engine halted the batch (out of credit, no consent, session gone…); null when it did not. */
   getHaltReason: { args: []; result: SerializedError | null }
+  /** The local engine's device and this machine's device test verdicts. */
+  getDeviceStatus: { args: []; result: DeviceStatus }
+  /** Forget the device test verdicts: the next batch tests each device again. */
+  testDevicesAgain: { args: []; result: DeviceStatus }
 
   getAccount: { args: []; result: AccountState }
   sendCode: { args: [phone: string]; result: AccountState }
@@ -134,6 +139,8 @@ export interface BridgeEvents {
   batchHalted: SerializedError
   accountChanged: AccountState
   updateStatusChanged: UpdateStatus
+  /** The local engine named its device, fell back to the CPU, or the verdicts were cleared. */
+  deviceChanged: DeviceStatus
 }
 
 export type BridgeMethodName = keyof BridgeMethods
@@ -193,6 +200,8 @@ const METHOD_NAMES: Record<BridgeMethodName, true> = {
   dismissInterrupted: true,
   getReports: true,
   getHaltReason: true,
+  getDeviceStatus: true,
+  testDevicesAgain: true,
   getAccount: true,
   sendCode: true,
   login: true,
@@ -225,6 +234,7 @@ const EVENT_NAMES: Record<BridgeEventName, true> = {
   batchHalted: true,
   accountChanged: true,
   updateStatusChanged: true,
+  deviceChanged: true,
 }
 export const BRIDGE_METHOD_NAMES = Object.keys(METHOD_NAMES) as BridgeMethodName[]
 export const BRIDGE_EVENT_NAMES = Object.keys(EVENT_NAMES) as BridgeEventName[]

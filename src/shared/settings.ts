@@ -18,6 +18,10 @@ export type EngineKind = (typeof ENGINE_KINDS)[number]
 export const LOCAL_MODEL_IDS = ['isnet-medium', 'isnet-small', 'custom'] as const
 export type LocalModelId = (typeof LOCAL_MODEL_IDS)[number]
 
+/** Where the local engine runs its model: see docs/gpu.md. */
+export const LOCAL_DEVICES = ['auto', 'gpu', 'cpu'] as const
+export type LocalDevice = (typeof LOCAL_DEVICES)[number]
+
 export const UPLOAD_HOST_IDS = ['litterbox', 'uguu', 'tmpfiles', 's3'] as const
 export type UploadHostId = (typeof UPLOAD_HOST_IDS)[number]
 
@@ -60,6 +64,8 @@ export const settingsSchema = z.object({
   engine: z.enum(ENGINE_KINDS).default('local'),
   localModel: z.enum(LOCAL_MODEL_IDS).default('isnet-medium'),
   customModel: customModelSchema.nullable().default(null),
+  /** Automatic: a GPU that proved itself faster than the CPU, else the CPU. */
+  localDevice: z.enum(LOCAL_DEVICES).default('auto'),
 
   outputSuffix: outputSuffix.default('-cutout'),
   outputFormat: z.enum(OUTPUT_FORMATS).default('png'),

@@ -46,6 +46,8 @@ describe('command-line settings', () => {
   it('takes a model id or the path of an .onnx file, and refuses anything else', () => {
     const byId = applyFlags(loadAppSettings(settingsFile, silentLogger), { model: 'isnet-small' }, root)
     expect(byId.localModel).toBe('isnet-small')
+    expect(applyFlags(loadAppSettings(settingsFile, silentLogger), { device: 'gpu' }, root).localDevice).toBe('gpu')
+    expect(applyFlags(loadAppSettings(settingsFile, silentLogger), {}, root).localDevice).toBe('auto')
     const byPath = applyFlags(loadAppSettings(settingsFile, silentLogger), { model: 'models/u2net.onnx' }, root)
     expect(byPath.localModel).toBe('custom')
     expect(byPath.customModel).toMatchObject({ path: path.join(root, 'models/u2net.onnx'), inputSize: 1024 })

@@ -28,7 +28,7 @@ describe('koutu <paths…>', () => {
   it('documents every flag in --help', async () => {
     const result = await runCli(['--help'], userData)
     expect(result.code).toBe(0)
-    for (const flag of ['--engine', '--out', '--suffix', '--no-recursive', '--on-conflict', '--format', '--concurrency', '--model', '--json', '--verbose']) {
+    for (const flag of ['--engine', '--out', '--suffix', '--no-recursive', '--on-conflict', '--format', '--concurrency', '--model', '--device', '--json', '--verbose']) {
       expect(result.stdout).toContain(flag)
     }
   })
@@ -48,6 +48,9 @@ describe('koutu <paths…>', () => {
     expect(badFlag.stderr).toMatch(/Allowed choices are skip, overwrite, keep-both/)
     const badModel = await runCli([photos, '--model', 'nonsense'], userData)
     expect(badModel.code).toBe(2)
+    const badDevice = await runCli([photos, '--device', 'tpu'], userData)
+    expect(badDevice.code).toBe(2)
+    expect(badDevice.stderr).toMatch(/Allowed choices are auto, gpu, cpu/)
     expect(await listTree(photos)).toEqual(['a.jpg'])
     expect(listJournals(path.join(userData, 'journal'))).toEqual([])
   })
@@ -71,6 +74,9 @@ describe('koutu <paths…>', () => {
     const report = JSON.parse(result.stdout) as CliReport
     expect(report).toMatchObject({ ok: true, outcome: 'finished', resumed: false, counts: { total: 4, done: 3, skipped: 1, failed: 0 } })
     expect(report.items.find((item) => item.status === 'skipped')?.error?.code).toBe('batch.output-exists')
+    // Automatic on a machine without a usable GPU: the CPU, named in the report and the summary.
+    expect(report.device).toMatch(/^CPU, \d+ threads/)
+    expect(result.stderr).toContain(`Device: ${report.device}`)
     const expected: Array<[string, string, number, number]> = [
       ['upright.jpg', 'upright-bg.png', 24, 40],
       ['nested/深层/照片 一.jpg', 'nested/深层/照片 一-bg.png', 30, 20],
@@ -93,10 +99,11 @@ describe('koutu <paths…>', () => {
     // Flags override the settings file: mirrored tree, empty suffix, WebP, no recursion; a broken file fails → exit 1.
     const out = path.join(root, 'out')
     await fs.writeFile(path.join(root, 'broken.jpg'), 'not a jpeg')
-    const flagged = await runCli([path.join(photos, 'nested'), path.join(root, 'broken.jpg'), '--out', out, '--suffix', '', '--format', 'webp', '--no-recursive', '--json'], userData)
+    const flagged = await runCli([path.join(photos, 'nested'), path.join(root, 'broken.jpg'), '--out', out, '--suffix', '', '--format', 'webp', '--no-recursive', '--device', 'cpu', '--json'], userData)
     expect(flagged.code).toBe(1)
     const flaggedReport = JSON.parse(flagged.stdout) as CliReport
     expect(flaggedReport.counts).toMatchObject({ total: 2, done: 1, failed: 1 })
+    expect(flaggedReport.device).toMatch(/^CPU, \d+ threads/)
     expect(flaggedReport.items.find((item) => item.status === 'failed')?.error?.code).toBe('image.unreadable')
     expect(await listTree(out)).toEqual(['nested/original.webp'])
     expect((await sharp(path.join(out, 'nested/original.webp')).metadata()).hasAlpha).toBe(true)

@@ -13,6 +13,7 @@ export function snapshotSettings(settings: Settings): BatchSettingsSnapshot {
     engine: settings.engine,
     localModel: settings.localModel,
     customModel: settings.customModel,
+    localDevice: settings.localDevice,
     outputSuffix: settings.outputSuffix,
     outputFormat: settings.outputFormat,
     outputRoot: settings.outputRoot === null ? null : path.resolve(settings.outputRoot),

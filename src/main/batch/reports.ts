@@ -1,10 +1,12 @@
 /** Turns a replayed journal into the report the app and the command line show for a past batch. */
 import type { BatchReport, BatchReportEntry } from '../../shared/batch'
+import { deviceOfItems } from '../../shared/device-notes'
 import type { ReplayedJournal } from './journal'
 
 export function toBatchReport(journal: ReplayedJournal, running: boolean, maxProblems: number): BatchReport {
   const counts = { total: 0, done: 0, skipped: 0, failed: 0, unknown: 0, queued: 0 }
   const problems: BatchReportEntry[] = []
+  const devices = deviceOfItems(journal.items.values())
   const flagged: BatchReportEntry[] = []
   for (const item of journal.items.values()) {
     counts.total += 1
@@ -36,6 +38,7 @@ export function toBatchReport(journal: ReplayedJournal, running: boolean, maxPro
     output: { suffix: settings.outputSuffix, format: settings.outputFormat, root: settings.outputRoot, onConflict: settings.onConflict },
     counts,
     problems,
+    ...devices,
     flagged,
   }
 }

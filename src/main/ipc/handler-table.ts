@@ -9,6 +9,7 @@ import { createBatchHandlers, type QueueServices } from './batch-handlers'
 import { createCoreHandlers, type CoreServices } from './core-handlers'
 import { createDesktopHandlers, type DesktopServices } from './desktop-handlers'
 import { createFarmHandlers, type FarmServices } from './farm-handlers'
+import { createDeviceHandlers, type DeviceServices } from './device-handlers'
 import type { HandlerTable } from './handler-types'
 import { createReviewHandlers, type ReviewServices } from './review-handlers'
 import { createThumbnailHandlers, type ThumbnailServices } from './thumbnail-handlers'
@@ -21,7 +22,8 @@ export type AppServices = CoreServices &
   DesktopServices &
   FarmServices &
   ReviewServices &
-  UpdateServices
+  UpdateServices &
+  DeviceServices
 
 export function createHandlerTable(services: AppServices): HandlerTable {
   return {
@@ -31,6 +33,7 @@ export function createHandlerTable(services: AppServices): HandlerTable {
     ...createAccountHandlers(services),
     ...createDesktopHandlers(services),
     ...createFarmHandlers(services),
+    ...createDeviceHandlers(services),
     ...createReviewHandlers(services),
     ...createUpdateHandlers(services),
   }

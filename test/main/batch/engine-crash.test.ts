@@ -36,6 +36,8 @@ describe('an engine crash mid-batch', () => {
         return createLocalEngine({
           model: snapshot.localModel,
           customModel: null,
+          // One CPU model process per engine, so workers[0] is the one serving (no device probe).
+          device: 'cpu',
           logger: silentLogger,
           spawnWorker: (spec) => {
             const handle = fork(spec)

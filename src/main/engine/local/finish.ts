@@ -74,6 +74,31 @@ export function createInlineFinisher(): Finisher {
   }
 }
 
+/**
+ * Several finishers as one: each job goes to the one with the fewest jobs in hand. With
+ * inference on a GPU the finishing work is the whole cost, so it is spread over every core; each
+ * thread still finishes one photo at a time, so memory grows by one original per thread.
+ */
+export function createFinisherPool(finishers: Finisher[]): Finisher {
+  if (finishers.length === 1) return finishers[0]!
+  const load = finishers.map(() => 0)
+  return {
+    async finish(job) {
+      let index = 0
+      for (let i = 1; i < finishers.length; i++) if (load[i]! < load[index]!) index = i
+      load[index]! += 1
+      try {
+        return await finishers[index]!.finish(job)
+      } finally {
+        load[index]! -= 1
+      }
+    },
+    async close() {
+      await Promise.all(finishers.map((finisher) => finisher.close()))
+    },
+  }
+}
+
 /** Messages between the model thread and the finishing thread. */
 type ToFinishThread = { id: number; job: FinishJob }
 type FromFinishThread = { ready: true } | { id: number; result: FinishResult } | { id: number; error: SerializedError }

@@ -12,14 +12,37 @@
  * - Intra-op threads do not spin while idle: spinning would steal the cores that decode, the
  *   foreground estimation and encoding use in the gaps between operators.
  * - Fetching only `output` (not ISNet's five side outputs) lets onnxruntime prune their branches.
+ *
+ * [Note: WebAssembly runtime] onnxruntime-node 1.30 has no macOS x64 binary: there (device kind
+ * `wasm`, see devices.ts) the same session runs on onnxruntime-web's WebAssembly backend, with
+ * SIMD and as many threads as onnxruntime-node would use. Both packages share onnxruntime-common's
+ * API, so only the loading differs; onnxruntime-node is imported lazily so that a process where
+ * it cannot load still starts. Only the options the WebAssembly backend knows are passed to it.
  */
-import * as ort from 'onnxruntime-node'
+import type * as Ort from 'onnxruntime-node'
 import { KoutuError } from '../../../shared/errors'
 import type { ModelSpec } from './model'
 
 export interface SessionOptions {
   /** Intra-op threads (the cores onnxruntime uses for one image). */
   threads: number
+  /**
+   * The one execution provider to run on (see [Note: device candidates] in devices.ts); default
+   * the CPU. Only one, so a provider that cannot start rejects here instead of onnxruntime
+   * quietly running on whatever comes next.
+   */
+  provider?: string | Record<string, unknown>
+}
+
+type Runtime = Pick<typeof Ort, 'InferenceSession' | 'Tensor'>
+
+/** onnxruntime-node, or onnxruntime-web for the `wasm` provider (see the note above). */
+async function loadRuntime(provider: string | Record<string, unknown>, threads: number): Promise<Runtime> {
+  if (provider !== 'wasm') return (await import('onnxruntime-node')) as Runtime
+  const web = await import('onnxruntime-web')
+  web.env.wasm.numThreads = threads
+  web.env.wasm.simd = true
+  return web as unknown as Runtime
 }
 
 /** A loaded model that turns prepared pixels into a mask. */
@@ -40,18 +63,26 @@ export interface MaskSession {
 }
 
 export async function createMaskSession(model: Uint8Array, spec: ModelSpec, options: SessionOptions): Promise<MaskSession> {
-  let session: ort.InferenceSession
+  const provider = options.provider ?? 'cpu'
+  let session: Ort.InferenceSession
+  let ort: Runtime
   try {
-    session = await ort.InferenceSession.create(model, {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      intraOpNumThreads: options.threads,
-      interOpNumThreads: 1,
-      enableCpuMemArena: true,
-      enableMemPattern: false,
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    })
+    ort = await loadRuntime(provider, options.threads)
+    session = await ort.InferenceSession.create(
+      model,
+      provider === 'wasm'
+        ? { executionProviders: ['wasm'], graphOptimizationLevel: 'all', executionMode: 'sequential', enableMemPattern: false }
+        : {
+            executionProviders: [provider as Ort.InferenceSession.ExecutionProviderConfig],
+            graphOptimizationLevel: 'all',
+            executionMode: 'sequential',
+            intraOpNumThreads: options.threads,
+            interOpNumThreads: 1,
+            enableCpuMemArena: true,
+            enableMemPattern: false,
+            extra: { session: { intra_op: { allow_spinning: '0' } } },
+          },
+    )
   } catch (cause) {
     throw new KoutuError('engine.model-invalid', `The model ${spec.id} could not be loaded: ${(cause as Error).message}`, {
       detail: { model: spec.id },
@@ -87,7 +118,7 @@ export async function createMaskSession(model: Uint8Array, spec: ModelSpec, opti
   }
 
   const runTensor = async (input: Float32Array): Promise<Float32Array> => {
-    let result: ort.InferenceSession.ReturnType
+    let result: Ort.InferenceSession.ReturnType
     try {
       result = await session.run({ [inputName]: new ort.Tensor('float32', input, dims) }, [outputName])
     } catch (cause) {

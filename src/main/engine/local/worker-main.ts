@@ -11,9 +11,13 @@ import os from 'node:os'
 import sharp from 'sharp'
 import { KoutuError, serializeError } from '../../../shared/errors'
 import { createStderrLogger } from '../../logging/stderr-logger'
-import { createThreadFinisher, defaultFinishThreadEntry } from './finish'
-import { loadVerifiedModel, resolveModel } from './model'
+import { CPU_CANDIDATE, type ModelVariant } from './devices'
+import { createFinisherPool, createThreadFinisher, defaultFinishThreadEntry } from './finish'
+import { buildFp32Twin, loadFp32Twin } from './fp32-twin'
+import { loadVerifiedModel, resolveModel, type ResolvedModel } from './model'
 import { CutoutPipeline } from './pipeline'
+import { loadProbeMaterial } from './probe-material'
+import { probeDevice } from './probe'
 import { isParentMessage, type InitMessage, type ParentMessage, type WorkerMessage } from './protocol'
 import { createMaskSession, type MaskSession } from './session'
 
@@ -90,16 +94,70 @@ async function handle(message: ParentMessage): Promise<void> {
   }
 }
 
+/** Loads each variant of the model at most once (the probe may ask for both). */
+function variantLoader(resolved: ResolvedModel, cacheDir: string | undefined): (variant: ModelVariant) => Promise<Uint8Array> {
+  let bundled: Promise<Uint8Array> | null = null
+  const loadBundled = (): Promise<Uint8Array> => (bundled ??= loadVerifiedModel(resolved))
+  return async (variant) => {
+    if (variant === 'bundled') return loadBundled()
+    if (resolved.sha256 === null) {
+      // A user's own model: its twin cannot have a known digest, so it is built in memory each
+      // time (a second or two for a model of ISNet's size) and never cached.
+      const { bytes, stats } = buildFp32Twin(await loadBundled())
+      if (stats.initializers + stats.constants + stats.casts === 0) throw new Error('the model has nothing in fp16 to widen')
+      return bytes
+    }
+    const twin = cacheDir ? await loadFp32Twin(resolved.spec.id, loadBundled, cacheDir) : null
+    if (!twin) throw new KoutuError('engine.model-missing', `The model ${resolved.spec.id} has no fp32 copy.`)
+    return twin
+  }
+}
+
 async function init(message: InitMessage): Promise<CutoutPipeline> {
   const started = performance.now()
   const resolved = await resolveModel(message.model, message.customModel, message.modelDir ? { modelDir: message.modelDir } : {})
-  const bytes = await loadVerifiedModel(resolved)
   const threads = message.threads > 0 ? message.threads : os.availableParallelism()
-  session = await createMaskSession(bytes, resolved.spec, { threads })
-  const finisher = createThreadFinisher(defaultFinishThreadEntry(), undefined, {
-    onFallback: (reason) => logger.warn('engine worker: the finishing thread cannot start; finishing on the model thread', { reason }),
+  const device = message.device ?? CPU_CANDIDATE
+  const load = variantLoader(resolved, message.cacheDir)
+  const create = (bytes: Uint8Array, provider: string | Record<string, unknown>): Promise<MaskSession> =>
+    createMaskSession(bytes, resolved.spec, { threads, provider })
+  let variant: ModelVariant = message.variant ?? 'bundled'
+  if (message.probe) {
+    const probe = message.probe
+    const material = await loadProbeMaterial(resolved, probe.probeDir, () => load('bundled').then((bytes) => create(bytes, CPU_CANDIDATE.provider)))
+    const { result, session: proven } = await probeDevice(
+      {
+        variants: probe.variants.map((name) => ({ variant: name, load: () => load(name) })),
+        createSession: (bytes) => create(bytes, device.provider),
+        probeInput: material.input,
+        reference: material.reference,
+        cpuMsPerRun: material.cpuMsPerRun,
+      },
+      { runs: probe.runs, measureCpu: probe.measureCpu, pickFastest: probe.pickFastest },
+    )
+    await material.release()
+    send({ type: 'probed', result })
+    // A device that failed its probe serves nothing: the parent stops this process.
+    if (!proven) return new Promise<CutoutPipeline>(() => undefined)
+    session = proven
+    variant = result.variant ?? variant
+  } else {
+    session = await create(await load(variant), device.provider)
+  }
+  const finishers = Array.from({ length: Math.max(1, message.finishThreads ?? 1) }, () =>
+    createThreadFinisher(defaultFinishThreadEntry(), undefined, {
+      onFallback: (reason) => logger.warn('engine worker: the finishing thread cannot start; finishing on the model thread', { reason }),
+    }),
+  )
+  pipeline = new CutoutPipeline(session, { finisher: createFinisherPool(finishers) })
+  send({
+    type: 'ready',
+    model: message.model,
+    inputSize: resolved.spec.inputSize,
+    loadMs: Math.round(performance.now() - started),
+    device: device.kind,
+    variant,
+    threads,
   })
-  pipeline = new CutoutPipeline(session, { finisher })
-  send({ type: 'ready', model: message.model, inputSize: resolved.spec.inputSize, loadMs: Math.round(performance.now() - started) })
   return pipeline
 }

@@ -11,6 +11,9 @@ export function localEngineFactory(logger: Logger): EngineFactory {
     createLocalEngine({
       model: settings.localModel,
       customModel: settings.customModel,
+      // These tests are about the batch engine (and kill "the" model process): one CPU process,
+      // no device probe beside it. Device choice is tested in test/main/engine/local/gpu.test.ts.
+      device: 'cpu',
       logger,
       spawnWorker: createForkSpawner({ modulePath: WORKER_SOURCE, execArgv: ['--import', 'tsx'] }),
     })

@@ -22,7 +22,7 @@ import { EXIT_ERROR, EXIT_FILES_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../run
 
 export const REDIS_URL_ENV = 'KOUTU_REDIS_URL'
 export const REDIS_PASSWORD_ENV = 'KOUTU_REDIS_PASSWORD'
-/** `--device` values (the local engine's device choice, issue #10); see docs/farm.md. */
+/** `--device` values: the local engine's device choice (docs/gpu.md), per worker machine. */
 export const FARM_DEVICES = ['auto', 'gpu', 'cpu'] as const
 
 export interface FarmCommandDeps {
@@ -175,10 +175,8 @@ export function registerFarmCommands(program: Command, deps: FarmCommandDeps): v
     try {
       const { url, options, queue } = connection(raw)
       let settings = appSettings(log).get()
-      if (typeof raw.device === 'string') {
-        // The device setting arrives with the GPU work (issue #10); until then the CPU is used.
-        log.warn('--device is accepted but not used yet: the local engine runs on the CPU', { device: raw.device })
-      }
+      // Each worker chooses its own device: the machine's setting, or --device for this run.
+      if (typeof raw.device === 'string') settings = { ...settings, localDevice: raw.device as (typeof FARM_DEVICES)[number] }
       settings = await resolveRemoteOptions(raw, settings, { stdin: deps.stdin, stderr: deps.stderr, interactive: false })
       const current = settings
       const concurrency =

@@ -15,9 +15,11 @@
  *
  * 5. The fp32 twin's pure-inference limit (ISNet medium only; src/main/engine/local/fp32-twin.ts).
  * 6. The pipeline ceiling: the engine end to end with a stand-in model of ISNet's input and
- *    output that costs (almost) nothing (test/helpers/tiny-models.ts), with one finishing thread
- *    (the CPU sizing) and with one per core (the GPU sizing): images/min, worker CPU per megapixel
- *    and the share of the cores kept busy. It is what the engine could do with a free GPU.
+ *    output that costs (almost) nothing (test/helpers/tiny-models.ts), with the engine's CPU
+ *    sizing and its GPU sizing (pipelineSizing): images/min, worker CPU per megapixel and the
+ *    share of the cores kept busy. It is what the engine could do with a free GPU. Beside it, the
+ *    share of semi-transparent mask pixels of the stand-in and of ISNet medium on the same photos.
+ *    --ceiling-sizing T:N,… measures other sizings (T finishing threads, N files in flight).
  *
  * Flags: --images N (long run length, default 200), --model isnet-medium|isnet-small,
  * --skip-peer, --serial (also measure the engine with one request in flight), --out FILE (also
@@ -31,8 +33,10 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import sharp from 'sharp'
-import { createForkSpawner, createLocalEngine, loadVerifiedModel, resolveModel, type WorkerHandle } from '../src/main/engine/local'
-import { createMaskSession } from '../src/main/engine/local/session'
+import { createForkSpawner, createLocalEngine, loadVerifiedModel, pipelineSizing, resolveModel, type WorkerHandle } from '../src/main/engine/local'
+import type { ModelSpec } from '../src/main/engine/local/model'
+import { createMaskSession, toMask } from '../src/main/engine/local/session'
+import { decodeForModel } from '../src/main/imaging/decode'
 import type { OutputOptions } from '../src/main/engine/types'
 import { createStderrLogger } from '../src/main/logging/stderr-logger'
 import type { CustomModel, LocalModelId } from '../src/shared/settings'
@@ -54,6 +58,7 @@ const { values: args } = parseArgs({
     built: { type: 'boolean', default: false },
     'ceiling-images': { type: 'string', default: '60' },
     'ceiling-only': { type: 'boolean', default: false },
+    'ceiling-sizing': { type: 'string' },
   },
 })
 const longRun = Number(args.images)
@@ -176,6 +181,8 @@ interface EngineRun {
   meanMegapixels: number
   /** The worker process's CPU time per image over the steady part of the run. */
   cpuMsPerImage: number
+  /** The same per megapixel of the images finished in that part. */
+  cpuMsPerMegapixel: number
   /** Worker CPU time over wall time × cores, in the steady part. */
   busyShare: number
   /**
@@ -214,6 +221,7 @@ async function engineRun(photos: Photo[], count: number, inFlight: number | null
 
   const finishedAt: number[] = []
   const cpuAt: number[] = []
+  const megapixelsAt: number[] = []
   const rssSamples: number[] = []
   let bytes = 0
   let megapixels = 0
@@ -228,6 +236,7 @@ async function engineRun(photos: Photo[], count: number, inFlight: number | null
       finishedAt.push(performance.now() - start)
       const workerPid = (handle as WorkerHandle | null)?.pid
       cpuAt.push(workerPid ? cpuMsOf(workerPid) : 0)
+      megapixelsAt.push(photo.megapixels)
       if (cpuAt.length - 1 === skip && workerPid) threadsAtSkip = threadCpuOf(workerPid)
       bytes += result.data.length
       megapixels += photo.megapixels
@@ -261,6 +270,7 @@ async function engineRun(photos: Photo[], count: number, inFlight: number | null
     bytesPerMegapixel: bytes / megapixels,
     meanMegapixels: megapixels / count,
     cpuMsPerImage: (cpuAt.at(-1)! - cpuAt[skip]!) / steadyCount,
+    cpuMsPerMegapixel: (cpuAt.at(-1)! - cpuAt[skip]!) / megapixelsAt.slice(skip + 1).reduce((a, b) => a + b, 0),
     threadCpuMsPerImage,
     busyShare: (cpuAt.at(-1)! - cpuAt[skip]!) / (steadyMs * os.availableParallelism()),
   }
@@ -275,18 +285,54 @@ async function standinModel(): Promise<CustomModel> {
   return { path, inputSize: 1024, mean: isnet.spec.mean, std: isnet.spec.std, applySigmoid: false }
 }
 
+/** Share of a model's mask pixels that are semi-transparent (1–254 after snapping), per photo. */
+async function softShares(modelBytes: Uint8Array, spec: ModelSpec, photos: Photo[]): Promise<number[]> {
+  const session = await createMaskSession(modelBytes, spec, { threads: os.availableParallelism() })
+  const shares: number[] = []
+  for (const photo of photos) {
+    const input = await decodeForModel(photo.path, spec.inputSize, { maxMegapixels: OPTIONS.maxMegapixels })
+    const mask = toMask(await session.runTensor(session.normalise(input.rgb)), spec.applySigmoid)
+    let soft = 0
+    for (const level of mask) if (level > 0 && level < 255) soft++
+    shares.push(soft / mask.length)
+  }
+  await session.release()
+  return shares
+}
+
+/**
+ * The stand-in's soft-pixel share beside ISNet's on the same photos: the ceiling is only as
+ * meaningful as the stand-in's masks are like a real model's (see STANDIN_STEEPNESS).
+ */
+async function softShareRow(standin: CustomModel, photos: Photo[]): Promise<string> {
+  process.stderr.write('soft-pixel share of the stand-in and of ISNet medium…\n')
+  const isnet = await resolveModel('isnet-medium', null)
+  const standinSpec: ModelSpec = { ...isnet.spec, id: 'custom' }
+  const percent = (shares: number[]): string =>
+    `${fixed((shares.reduce((a, b) => a + b, 0) / shares.length) * 100, 0)} % (${fixed(Math.min(...shares) * 100, 0)}–${fixed(Math.max(...shares) * 100, 0)} %)`
+  const ours = await softShares(await readFile(standin.path), standinSpec, photos)
+  const real = await softShares(await loadVerifiedModel(isnet), isnet.spec, photos)
+  return `| semi-transparent mask pixels, mean (range) over the ${photos.length} photos: stand-in / ISNet medium | ${percent(ours)} / ${percent(real)} |`
+}
+
 async function ceilingRows(photos: Photo[]): Promise<string[]> {
   const count = Number(args['ceiling-images'])
   const customModel = await standinModel()
-  const meanMp = photos.reduce((sum, photo) => sum + photo.megapixels, 0) / photos.length
-  const rows: string[] = []
+  const rows: string[] = [await softShareRow(customModel, photos)]
   const cores = os.availableParallelism()
-  for (const finishThreads of [...new Set([1, cores])]) {
-    process.stderr.write(`pipeline ceiling, ${finishThreads} finishing thread(s), ${count} images…\n`)
-    const run = await engineRun(photos, count, finishThreads + 2, { model: 'custom', customModel, finishThreads })
+  const sizings = args['ceiling-sizing']
+    ? args['ceiling-sizing'].split(',').map((pair) => pair.split(':').map(Number) as [number, number])
+    : [false, true].map((gpu): [number, number] => {
+        // The engine's own sizing for a CPU and for a GPU (inference free: the ceiling's case).
+        const sizing = pipelineSizing(gpu, cores, cores)
+        return [sizing.finishThreads, sizing.inFlight]
+      })
+  for (const [finishThreads, inFlight] of sizings) {
+    process.stderr.write(`pipeline ceiling, ${finishThreads} finishing thread(s), ${inFlight} in flight, ${count} images…\n`)
+    const run = await engineRun(photos, count, inFlight, { model: 'custom', customModel, finishThreads })
     rows.push(
-      `| pipeline ceiling (stand-in model, ${finishThreads} finishing thread${finishThreads === 1 ? '' : 's'}, ${finishThreads + 2} in flight, ${run.steadyImages} images) | ` +
-        `${fixed(run.perMinute)} images/min; ${fixed(run.cpuMsPerImage / meanMp, 0)} ms CPU per MP; ${fixed(run.busyShare * 100, 0)} % of ${cores} cores busy; peak RSS ${mb(run.peakRss)} (targets ≥ 90 %, ≤ 60 ms/MP) |`,
+      `| pipeline ceiling (stand-in model, ${finishThreads} finishing thread${finishThreads === 1 ? '' : 's'}, ${inFlight} in flight, ${run.steadyImages} images) | ` +
+        `${fixed(run.perMinute)} images/min; ${fixed(run.cpuMsPerMegapixel, 0)} ms CPU per MP; ${fixed(run.busyShare * 100, 0)} % of ${cores} cores busy; peak RSS ${mb(run.peakRss)} (targets ≥ 90 %, ≤ 60 ms/MP) |`,
     )
   }
   return rows

@@ -75,23 +75,37 @@ export function createInlineFinisher(): Finisher {
 }
 
 /**
- * Several finishers as one: each job goes to the one with the fewest jobs in hand. With
- * inference on a GPU the finishing work is the whole cost, so it is spread over every core; each
- * thread still finishes one photo at a time, so memory grows by one original per thread.
+ * Several finishers as one. With inference on a GPU the finishing work is the whole cost, so it
+ * is spread over every core; each finisher still takes one photo at a time, so memory grows by
+ * one original per finisher.
+ *
+ * Jobs wait here and go to whichever finisher is free first, rather than being queued on one at
+ * once: photos range from 0.3 to 24 MP, and a job queued behind a big one on a busy thread would
+ * leave another thread idle. A waiting job holds only its mask and the model's small input.
  */
 export function createFinisherPool(finishers: Finisher[]): Finisher {
   if (finishers.length === 1) return finishers[0]!
-  const load = finishers.map(() => 0)
+  const idle = [...finishers]
+  const waiting: Array<{ job: FinishJob; resolve: (result: FinishResult) => void; reject: (error: unknown) => void }> = []
+  const dispatch = (): void => {
+    while (idle.length > 0 && waiting.length > 0) {
+      const finisher = idle.pop()!
+      const { job, resolve, reject } = waiting.shift()!
+      finisher
+        .finish(job)
+        .then(resolve, reject)
+        .finally(() => {
+          idle.push(finisher)
+          dispatch()
+        })
+    }
+  }
   return {
-    async finish(job) {
-      let index = 0
-      for (let i = 1; i < finishers.length; i++) if (load[i]! < load[index]!) index = i
-      load[index]! += 1
-      try {
-        return await finishers[index]!.finish(job)
-      } finally {
-        load[index]! -= 1
-      }
+    finish(job) {
+      return new Promise<FinishResult>((resolve, reject) => {
+        waiting.push({ job, resolve, reject })
+        dispatch()
+      })
     },
     async close() {
       await Promise.all(finishers.map((finisher) => finisher.close()))

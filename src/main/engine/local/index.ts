@@ -96,24 +96,38 @@ export interface LocalEngine extends CutoutEngine {
   prepare(): Promise<DeviceInUse>
 }
 
-/**
- * Requests the batch engine keeps in flight: one decoding, one inferring, one encoding. More
- * would only queue inside the worker (and hold memory there).
- */
-const DEFAULT_CONCURRENCY = 3
+/** How the model process is sized: onnxruntime's threads, finishing threads, files in flight. */
+export interface PipelineSizing {
+  /** onnxruntime's intra-op threads. */
+  threads: number
+  finishThreads: number
+  /** Requests the batch engine keeps in flight. */
+  inFlight: number
+  /** libuv's pool, where sharp decodes and encodes for every thread of the process. */
+  uvThreads: number
+}
+
 /**
  * [Note: pipeline sizing] On the CPU, inference takes every core and one finishing thread fills
- * its gaps: more would compete with inference and hold one more full-size original each. On a
- * GPU, inference costs the CPU next to nothing and finishing is the whole cost, so every core
- * gets a finishing thread and onnxruntime keeps two CPU threads (for the few operators a GPU
- * provider leaves to the CPU). The work in flight follows: one decoding and one inferring beside
- * one per finishing thread. The GPU figures are reasoned, not measured on a real GPU here.
+ * its gaps: more would compete with inference and hold one more full-size original each. Three
+ * requests in flight: one decoding, one inferring, one finishing; more would only queue.
+ *
+ * On a GPU, inference costs the CPU next to nothing and finishing is the whole cost. Measured with
+ * the benchmark's pipeline ceiling (inference free) on 2 cores: one finishing thread per core kept
+ * 85–87 % of the cores busy, however many files were in flight, because a finishing thread waits
+ * on sharp's decode and encode in libuv's pool; one thread more than cores, with two files in
+ * flight per finishing thread (so one is always ready when a thread frees up), kept 93 %, for
+ * one more full-size original in memory (see docs/benchmarks.md). Capped at 8 finishing threads
+ * for memory. onnxruntime keeps two CPU threads for the few operators a GPU provider leaves to
+ * the CPU, and libuv's pool (4 threads by default) grows so that it is never what they wait for.
  */
-function sizingFor(candidate: DeviceCandidate, cpuThreads: number, override: { threads?: number; finishThreads?: number }): { threads: number; finishThreads: number } {
-  const cores = os.availableParallelism()
+export function pipelineSizing(gpu: boolean, cores: number, cpuThreads: number, override: { threads?: number; finishThreads?: number } = {}): PipelineSizing {
+  const finishThreads = override.finishThreads ?? (gpu ? Math.min(cores + 1, 8) : 1)
   return {
-    threads: override.threads ?? (candidate.gpu ? Math.min(2, cpuThreads) : cpuThreads),
-    finishThreads: override.finishThreads ?? (candidate.gpu ? Math.max(1, Math.min(cores, 8)) : 1),
+    threads: override.threads ?? (gpu ? Math.min(2, cpuThreads) : cpuThreads),
+    finishThreads,
+    inFlight: gpu ? 2 * finishThreads : finishThreads + 2,
+    uvThreads: Math.max(4, finishThreads + 2),
   }
 }
 /** How long close() waits for a clean exit before killing the process. */
@@ -166,6 +180,7 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reje
 export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
   const spawn = options.spawnWorker ?? createForkSpawner({ modulePath: defaultWorkerPath() })
   const cpuThreads = options.threads ?? defaultThreads()
+  const sizingFor = (candidate: DeviceCandidate): PipelineSizing => pipelineSizing(candidate.gpu, os.availableParallelism(), cpuThreads, options)
   const preference = options.device ?? 'auto'
   const { logger } = options
   const verdicts = options.verdicts ?? createVerdictStore(null)
@@ -186,8 +201,8 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
   let closed = false
 
   function spawnWorker(candidate: DeviceCandidate, init: Partial<InitMessage>): RunningWorker {
-    const handle = spawn({ serviceName: 'Koutu model', env: WORKER_ENV })
-    const { threads, finishThreads } = sizingFor(candidate, cpuThreads, options)
+    const { threads, finishThreads, uvThreads } = sizingFor(candidate)
+    const handle = spawn({ serviceName: 'Koutu model', env: { ...WORKER_ENV, UV_THREADPOOL_SIZE: String(uvThreads) } })
     const ready = deferred<ReadyMessage>()
     const probed = deferred<ProbeResult>()
     const exited = deferred<void>()
@@ -514,7 +529,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     kind: 'local',
     // Known once the device is (a batch that starts before that gets the CPU's figure).
     get defaultConcurrency() {
-      return device?.gpu && current ? sizingFor(current.candidate, cpuThreads, options).finishThreads + 2 : DEFAULT_CONCURRENCY
+      return device?.gpu && current ? sizingFor(current.candidate).inFlight : pipelineSizing(false, os.availableParallelism(), cpuThreads).inFlight
     },
     process: processImage,
     currentDevice: () => device,

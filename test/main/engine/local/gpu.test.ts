@@ -5,11 +5,11 @@
  * weights, casts, a Transpose), so SwiftShader fails it on the first run for want of `shader-f16`
  * exactly as it fails ISNet medium (gpu-isnet.test.ts checks that one on the real model).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import os, { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createLocalEngine, type LocalEngine, type LocalEngineOptions } from '../../../../src/main/engine/local'
+import { createLocalEngine, pipelineSizing, type LocalEngine, type LocalEngineOptions } from '../../../../src/main/engine/local'
 import { detectHostGpu, hostIdentity } from '../../../../src/main/engine/local/host'
 import { createVerdictStore, type VerdictStore } from '../../../../src/main/engine/local/verdicts'
 import type { OutputOptions } from '../../../../src/main/engine/types'
@@ -112,9 +112,18 @@ describe('local engine on WebGPU (SwiftShader), tiny models', () => {
   })
 
   it('GPU: the batch runs on WebGPU with the fp32 twin and its cutouts agree with the CPU\'s', async () => {
-    const onGpu = engine({ customModel: fp16, device: 'gpu', verdicts, cacheDir })
+    const gpuWorkers = spawner()
+    const onGpu = engine({ customModel: fp16, device: 'gpu', verdicts, cacheDir }, gpuWorkers)
+    expect(onGpu.defaultConcurrency).toBe(3) // the CPU's figure until the device is known
     const device = await onGpu.prepare()
     expect(device).toMatchObject({ kind: 'webgpu', gpu: true, variant: 'fp32-twin', gpuName: 'SwiftShader (Vulkan on the CPU)' })
+    // Sized for a GPU: a finishing thread more than cores, two files in flight for each, and
+    // libuv's pool (where sharp works for all of them) wider than its default of 4 when needed.
+    const sizing = pipelineSizing(true, os.availableParallelism(), 2)
+    expect(sizing.finishThreads).toBe(Math.min(os.availableParallelism() + 1, 8))
+    expect(onGpu.defaultConcurrency).toBe(2 * sizing.finishThreads)
+    const environ = (await readFile(`/proc/${gpuWorkers.handles.at(-1)!.pid}/environ`, 'utf8')).split('\0')
+    expect(environ).toContain(`UV_THREADPOOL_SIZE=${Math.max(4, sizing.finishThreads + 2)}`)
     const gpuMasks = await masks(onGpu, photos)
     const onCpu = engine({ customModel: fp16, device: 'cpu', verdicts: createVerdictStore(null) })
     expect((await onCpu.prepare()).kind).toBe('cpu')

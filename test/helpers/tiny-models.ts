@@ -109,8 +109,9 @@ export function tinyFp16Model(size: number): Uint8Array {
  * mask: every semi-transparent pixel is decontaminated, and PNG's filter and zlib do far more work
  * on an alpha channel of varying levels than on runs of 0 and 255. A plain sigmoid(red) makes
  * every pixel semi-transparent, which no real model does, and so measured a pipeline twice as
- * costly as ISNet's. A steepness of 40 leaves 2–40 % of the pixels soft on the benchmark's photos
- * (ISNet medium: a little less on average); `npm run bench:engine` prints both shares side by side.
+ * costly as ISNet's. A steepness of 52 leaves 2–32 % of the pixels soft on the benchmark's photos,
+ * 13 % on average, as ISNet medium does on the same photos (2–43 %, 13 %); `npm run bench:engine`
+ * prints both shares side by side, so a drift shows.
  */
 export const STANDIN_STEEPNESS = 52
 

@@ -2,8 +2,11 @@
  * A stand-in CutoutEngine for batch tests that do not need the model: it really decodes the
  * original with sharp (honouring EXIF orientation and the pixel limit), keys alpha from
  * luminance and encodes a PNG/WebP, so outputs are real images with alpha. Hooks let a test make
- * it slow, crash, report a cost, or fail with an unknown outcome.
+ * it slow, crash, report a cost, or fail with an unknown outcome. A test of thousands of identical
+ * files can hand it one ready cutout instead (`fixedOutput`): decoding each original again is
+ * then most of the test's time and tells it nothing new.
  */
+import { access } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import sharp, { type Sharp } from 'sharp'
 import type { CostEstimate, CutoutEngine, CutoutRequest, CutoutResult } from '../../../../src/main/engine/types'
@@ -24,6 +27,11 @@ export interface TestEngineOptions {
   halt?: (inputPath: string) => boolean
   /** Quality flags to report for a file (a real engine measures its mask). */
   flags?: (inputPath: string) => QualityFlag[]
+  /**
+   * Return this cutout (a PNG with alpha) for every file that exists, without decoding it: for
+   * many copies of one small image, where the per-file decoding would only repeat itself.
+   */
+  fixedOutput?: { png: Uint8Array; width: number; height: number }
 }
 
 export interface TestEngine extends CutoutEngine {
@@ -57,6 +65,14 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
       }
       if (options.outcomeUnknown?.(request.inputPath)) {
         throw new KoutuError('aipic.outcome-unknown', 'the request may have been processed', { detail: { outcomeUnknown: true } })
+      }
+      if (options.fixedOutput) {
+        await access(request.inputPath).catch((error: unknown) => {
+          throw new KoutuError('image.unreadable', `cannot read ${request.inputPath}`, { cause: error })
+        })
+        const { png, width, height } = options.fixedOutput
+        const flags = options.flags?.(request.inputPath)
+        return { data: png, format: 'png', width, height, notes: { engine: 'test' }, ...(flags ? { flags } : {}) }
       }
       const limit = Math.round(request.options.maxMegapixels * 1_000_000)
       let image: Sharp

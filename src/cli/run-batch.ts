@@ -15,6 +15,7 @@ import { BatchService, snapshotSettings, type EngineFactory } from '../main/batc
 import { userDataLayout } from '../main/paths'
 import { applyFlags, loadAppSettings, type RunFlags } from './cli-settings'
 import { deviceOfItems } from '../shared/device-notes'
+import { describeDevice, describeFallback, inEnglish } from '../shared/device-texts'
 import { engineUnavailable } from './engine-factory'
 import { ProgressView } from './progress-view'
 
@@ -63,9 +64,9 @@ export interface CliReport {
   /** `flags`: the item's quality flags, [] when nothing looked wrong (done items only). */
   items: Array<Pick<BatchItem, 'inputPath' | 'status' | 'outputPath' | 'error' | 'flags'>>
   error?: SerializedError
-  /** The local engine's device ("GPU, WebGPU: …", "CPU, 2 threads"), when a file was processed. */
+  /** The local engine's device in English ("GPU, WebGPU: …", "CPU, 2 threads"), when a file was processed. */
   device?: string
-  /** Said when a device failed mid-batch and the engine went on on another. */
+  /** Said (in English) when a device failed mid-batch and the engine went on on another. */
   deviceFallback?: string
 }
 
@@ -204,7 +205,7 @@ export async function runBatch(givenPaths: readonly string[], options: RunOption
       if (item.status === 'done') entry.flags = item.flags ?? []
       return entry
     }),
-    ...deviceOfItems(items),
+    ...deviceInEnglish(items),
   }
   if (halt !== null) report.error = halt
   if (options.json) print(JSON.stringify(report, null, 2))
@@ -237,6 +238,18 @@ function summaryText(report: CliReport, progress: BatchProgress): string {
   if (report.error) lines.push(`The batch stopped: ${report.error.message}`)
   if (report.outcome !== 'finished') lines.push('Run the same command again to resume.')
   return lines.join('\n')
+}
+
+/**
+ * The device and a fallback as the summary and --json name them: in English, as the rest of the
+ * command line speaks (the files' notes hold facts, see [Note: device notes]).
+ */
+function deviceInEnglish(items: Iterable<BatchItem>): Pick<CliReport, 'device' | 'deviceFallback'> {
+  const { device, deviceFallback } = deviceOfItems(items)
+  return {
+    ...(device !== undefined ? { device: describeDevice(inEnglish, device) } : {}),
+    ...(deviceFallback !== undefined ? { deviceFallback: describeFallback(inEnglish, deviceFallback) } : {}),
+  }
 }
 
 /** The flag as the summary prints it (the JSON keeps the stable id). */

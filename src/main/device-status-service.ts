@@ -3,6 +3,7 @@
  * use as each new engine names it, a fallback once it happened, and the verdicts of this
  * machine's device tests. "Test again" forgets the verdicts; the next batch probes afresh.
  */
+import { deviceFacts, storedReasons } from '../shared/device-notes'
 import type { DeviceStatus } from '../shared/device-status'
 import { type DeviceFallback, type DeviceIdentity, type DeviceInUse, type VerdictStore } from './engine/local'
 
@@ -35,16 +36,14 @@ export class DeviceStatusService {
   async status(): Promise<DeviceStatus> {
     const verdicts = this.#identity ? await this.verdicts.list(this.#identity) : []
     return {
-      inUse: this.#inUse
-        ? { kind: this.#inUse.kind, gpu: this.#inUse.gpu, gpuName: this.#inUse.gpuName, threads: this.#inUse.threads, variant: this.#inUse.variant }
-        : null,
-      fallback: this.#fallback ? { ...this.#fallback } : null,
+      inUse: this.#inUse ? deviceFacts(this.#inUse) : null,
+      fallback: this.#fallback ? { from: deviceFacts(this.#fallback.from), to: deviceFacts(this.#fallback.to), reason: this.#fallback.reason } : null,
       verdicts: verdicts.map((entry) => ({
         device: entry.device,
         model: entry.model,
         status: entry.status,
         variant: entry.variant,
-        reason: entry.reason,
+        reason: storedReasons(entry.reason),
         msPerRun: entry.msPerRun,
         cpuMsPerRun: entry.cpuMsPerRun,
         testedAt: entry.testedAt,

@@ -16,6 +16,7 @@
 import { fileURLToPath } from 'node:url'
 import { app, dialog, ipcMain, session, type BrowserWindow, type IpcMainInvokeEvent } from 'electron'
 import { BRIDGE_METHOD_NAMES, eventChannel, methodChannel, type BridgeEventName, type BridgeEvents } from '../shared/bridge'
+import { describeFallback } from '../shared/device-texts'
 import { resolveLanguage, translate } from '../shared/i18n'
 import { createAppServices, type AppServicesHandle } from './app-services'
 import {
@@ -134,7 +135,7 @@ if (!app.requestSingleInstanceLock()) {
       spawnWorker: createUtilityProcessSpawner(WORKER_PATH, logger),
       emit: sendToRenderer,
       gpuInfo: () => app.getGPUInfo('basic'),
-      onDeviceFallback: (event) => showNotice({ title: t('device.fallbackTitle'), body: t('device.fallback', { ...event }) }, showMainWindow),
+      onDeviceFallback: (event) => showNotice({ title: t('device.fallbackTitle'), body: describeFallback(t, event) }, showMainWindow),
       resolveProxy: (url) => session.defaultSession.resolveProxy(url),
       updates,
     })

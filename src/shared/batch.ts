@@ -4,6 +4,7 @@
  * journal. Types only, so both sides of the bridge can import it; the engine that produces these
  * lives in src/main/batch.
  */
+import type { DeviceFallbackView, DeviceInUseView } from './device-status'
 import type { SerializedError } from './errors'
 import type { ConflictPolicy, CustomModel, EngineKind, LocalDevice, LocalModelId, OutputFormat } from './settings'
 
@@ -174,10 +175,13 @@ export interface BatchReport {
   counts: { total: number; done: number; skipped: number; failed: number; unknown: number; queued: number }
   /** Failed, unknown and skipped files with reasons (the first 1,000). */
   problems: BatchReportEntry[]
-  /** The local engine's device as the last finished file names it ("GPU, DirectML: …"), if any. */
-  device?: string
+  /**
+   * The local engine's device as the last finished file names it, if any: facts to word
+   * (device-texts.ts), or the sentence a report of an older version holds.
+   */
+  device?: DeviceInUseView | string
   /** Set when a device failed mid-batch and the engine went on on another (said once). */
-  deviceFallback?: string
+  deviceFallback?: DeviceFallbackView | string
   /** Done files with quality flags or touched up by hand (the first 1,000). */
   flagged?: BatchReportEntry[]
 }

@@ -19,7 +19,7 @@ const placeholders = (text: string): string[] => [...text.matchAll(/\{(\w+)\}/g)
 const SAME_IN_BOTH = new Set(['tray.tooltip', 'settings.formatPng', 'settings.hostNames.uguu', 'settings.hostNames.tmpfiles', 'settings.s3AccessKey', 'settings.s3SecretKey'])
 
 /** Chinese strings that need no Han characters (a name, a punctuation mark). */
-const NO_HAN_NEEDED = new Set(['settings.hostNames.litterbox', 'notifications.countSeparator'])
+const NO_HAN_NEEDED = new Set(['settings.hostNames.litterbox', 'notifications.countSeparator', 'device.variantReason', 'device.reasonSeparator'])
 
 describe('the dictionaries', () => {
   const english = new Map(leaves(en))

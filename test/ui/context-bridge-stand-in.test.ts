@@ -146,6 +146,25 @@ describe('the context bridge stand-in', () => {
     expect(result).toEqual({ length: undefined, isFileList: false, first: true })
   })
 
+  it("copies what a page callback returns back to the preload: a returned Proxy (a Svelte $state value) throws there", async () => {
+    const result = await page.evaluate(() => {
+      const probe = (window as unknown as { probe: Probe }).probe
+      const attempt = (callback: () => unknown): string => {
+        try {
+          return `ok ${JSON.stringify(probe.callBack!(callback))}`
+        } catch (error) {
+          return (error as Error).message
+        }
+      }
+      return {
+        plain: attempt(() => ({ a: 1 })),
+        nothing: attempt(() => undefined),
+        proxy: attempt(() => new Proxy({ a: 1 }, {})),
+      }
+    })
+    expect(result).toEqual({ plain: 'ok {"a":1}', nothing: 'ok undefined', proxy: 'An object could not be cloned.' })
+  })
+
   it('clones Dates and Maps through the serializer, but refuses host objects inside them and Proxies', async () => {
     const result = await page.evaluate(() => {
       const probe = (window as unknown as { probe: Probe }).probe

@@ -3,12 +3,16 @@
  * The device in the UI: the sidebar names what the local engine runs on once a batch started,
  * Settings → Engine → Processing saves Automatic / GPU / CPU, lists this computer's device test
  * verdicts (here WebGPU fails for want of a Vulkan driver: the test process sets none) and "Test
- * again" forgets them. A tiny ONNX model made by the test keeps the batch fast.
+ * again" forgets them. A tiny ONNX model made by the test keeps the batch fast. Main sends the
+ * device, a fallback and the verdicts' reasons as codes: a Chinese window words them in Chinese.
  */
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { createVerdictStore } from '../../src/main/engine/local'
+import { hostIdentity } from '../../src/main/engine/local/host'
+import { userDataLayout } from '../../src/main/paths'
 import { createTestApp, type TestApp } from '../helpers/app-services'
 import { writePhoto } from '../helpers/images'
 import { tinyFp32Model } from '../helpers/tiny-models'
@@ -65,5 +69,54 @@ describe('the device in the UI', { timeout: 300_000 }, () => {
     await page.getByLabel('Language').selectOption('zh-CN')
     await expect.poll(() => page.getByTestId('device-in-use').textContent()).toMatch(/^CPU，\d+ 线程/)
     expect(await page.getByTestId('device-tests').textContent()).toContain('尚未测试任何设备')
+  })
+
+  it('words a fallback and a rejected probe in Chinese, and shows an older version\'s reason as it was written', async () => {
+    workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'koutu-ui-device-zh-'))
+    const userDataDir = path.join(workDir, 'user-data')
+    const identity = hostIdentity('koutu test')
+    // The verdicts on this computer: one from this version (coded), one an older version wrote (a sentence).
+    const verdicts = createVerdictStore(userDataLayout(userDataDir).deviceVerdictsFile)
+    const tested = { variant: null, msPerRun: null, cpuMsPerRun: null, gpuName: 'SwiftShader', testedAt: '2026-12-03T10:00:00.000Z' }
+    await verdicts.set(identity, 'webgpu', 'isnet-medium', {
+      ...tested,
+      status: 'rejected',
+      reason: [{ code: 'probe.f16Missing', variant: 'bundled', params: { message: 'Program Transpose requires f16 but the device does not support it' } }],
+    })
+    await verdicts.set(identity, 'dml', 'isnet-small', { ...tested, status: 'rejected', reason: 'bundled: the model returned NaN or infinite values' })
+    app = await createTestApp({ userDataDir, appInfo: { systemLocale: 'zh-CN' } })
+    ui = await openUi({ table: app.table, locale: 'zh-CN' })
+    connectUi(app, ui)
+    const { page } = ui
+
+    // What the engine tells the app when WebGPU dies mid-batch and the CPU goes on.
+    const cpu = { kind: 'cpu', gpu: false, gpuName: null, threads: 2, variant: 'bundled' } as const
+    app.services.devices.engineStarted({ ...cpu, notes: [] }, identity)
+    app.services.devices.fellBack({
+      from: { kind: 'webgpu', gpu: true, gpuName: 'SwiftShader', threads: 2, variant: 'fp32-twin' },
+      to: cpu,
+      reason: { code: 'batch.crashed', params: { exitCode: 139 } },
+    })
+    const banner = page.getByTestId('device-fallback')
+    await expect.poll(() => banner.count()).toBe(1)
+    expect(await banner.locator('p').textContent()).toBe(
+      '显卡，WebGPU：SwiftShader，fp32 模型 停止工作（批处理中模型进程意外退出，退出码 139）。批处理改用 CPU，2 线程 继续。',
+    )
+
+    await page.getByRole('button', { name: '设置' }).click()
+    await expect.poll(() => page.getByTestId('device-in-use').textContent()).toBe('CPU，2 线程')
+    const reasons = page.getByTestId('device-verdict-reason')
+    await expect.poll(() => reasons.count()).toBe(2)
+    const verdictTexts = await page.getByTestId('device-verdict').allTextContents()
+    const webgpu = verdictTexts.find((text) => text.startsWith('WebGPU'))
+    expect(webgpu).toContain('未通过')
+    expect(webgpu).toContain('内置模型：显卡不支持 16 位浮点运算（缺少 shader-f16）')
+    expect(webgpu).not.toContain('Program Transpose')
+    expect(verdictTexts.find((text) => text.startsWith('DirectML'))).toContain('bundled: the model returned NaN or infinite values')
+
+    // Switched to English, the same facts in English.
+    await page.getByLabel('语言').selectOption('en')
+    await expect.poll(() => page.getByTestId('device-tests').textContent()).toContain('bundled model: the graphics card cannot compute with 16-bit floats (no shader-f16)')
+    expect(ui.problems).toEqual([])
   })
 })

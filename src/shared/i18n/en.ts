@@ -6,6 +6,7 @@
  * Placeholders (`{name}`) are filled from the caller's parameters; for `errors.*` they come from
  * the error's `detail`, so an error text only names detail fields its code always carries.
  */
+import type { DeviceReasonCode } from '../device-status'
 import type { ErrorCode } from '../error-codes'
 
 export const en = {
@@ -565,7 +566,9 @@ export const en = {
     gpuLine: 'GPU, {provider}: {name}',
     gpuLineUnnamed: 'GPU, {provider}',
     cpuLine: 'CPU, {threads} threads',
+    cpuLineOne: 'CPU, {threads} thread',
     wasmLine: 'CPU (WebAssembly), {threads} threads',
+    wasmLineOne: 'CPU (WebAssembly), {threads} thread',
     fp32: '{line}, fp32 model',
     notYet: 'Chosen when the first photo is processed.',
     testsTitle: 'Device tests on this computer',
@@ -578,6 +581,27 @@ export const en = {
     testAgain: 'Test again',
     fallback: '{from} stopped working ({reason}). The batch goes on with {to}.',
     fallbackTitle: 'Koutu switched to the processor',
+    /** Why a device was rejected or given up on (DeviceReasonCode; `message` is onnxruntime's own). */
+    reason: {
+      'probe.f16Missing': 'the graphics card cannot compute with 16-bit floats (no shader-f16)',
+      'probe.nonFinite': 'the model returned NaN or infinite values',
+      'probe.maskDiffers': 'its mask differs from the processor’s (mean difference {meanDifference}, IoU {iou})',
+      'probe.failed': 'the model did not run: {message}',
+      'probe.crashed': 'the model process stopped during the test',
+      'probe.hung': 'no answer within {seconds} s',
+      'probe.appStopped': 'the app stopped while this device was being tested',
+      'start.crashed': 'the model process stopped while starting',
+      'start.failed': 'did not start: {message}',
+      'batch.crashed': 'the model process stopped during a batch',
+      'batch.failed': 'the model failed during a batch: {message}',
+    } satisfies Record<DeviceReasonCode, string>,
+    withExitCode: '{reason}, exit code {exitCode}',
+    variantReason: '{variant}: {reason}',
+    variantName: {
+      bundled: 'bundled model',
+      'fp32-twin': 'fp32 model',
+    },
+    reasonSeparator: '; ',
   },
 }
 

@@ -3,12 +3,15 @@
  * what to do with a candidate given its cached verdict, how to read a probe's result, and which
  * model variants a device may try. Pure functions, tested with injected platforms and verdicts.
  */
+import type { DeviceReason, DeviceReasons } from '../../../shared/device-status'
+import { describeReasons, inEnglish } from '../../../shared/device-texts'
+import type { KoutuError } from '../../../shared/errors'
 import type { LocalModelId } from '../../../shared/settings'
 import { DEVICE_NAMES, type DeviceCandidate, type DevicePreference, type ModelVariant } from './devices'
 import type { ProbeResult } from './probe'
 import type { DeviceVerdict } from './verdicts'
 
-/** What to do with one candidate. */
+/** What to do with one candidate (a skip's reason is English, for the log). */
 export type CandidatePlan =
   | { action: 'use'; variant: ModelVariant }
   | { action: 'probe'; variants: ModelVariant[]; pickFastest: boolean; measureCpu: boolean }
@@ -40,6 +43,23 @@ function ms(value: number | null): string {
   return value === null ? '?' : `${Math.round(value)} ms`
 }
 
+/** A verdict's reasons in English, for the log and for errors' messages. */
+export function reasonsInEnglish(reasons: DeviceReasons | null, otherwise: string): string {
+  return reasons === null || reasons.length === 0 ? otherwise : describeReasons(inEnglish, reasons)
+}
+
+/**
+ * Why a model process failed, at one stage of a device's use: `engine.crashed` (the process
+ * died; its exit code when it had one) or the model failing to load or run (onnxruntime's words).
+ */
+export function reasonOfFailure(stage: 'probe' | 'start' | 'batch', error: KoutuError): DeviceReason {
+  if (error.code === 'engine.crashed') {
+    const exitCode = error.detail.exitCode
+    return { code: `${stage}.crashed`, ...(typeof exitCode === 'number' && exitCode >= 0 ? { params: { exitCode } } : {}) }
+  }
+  return { code: `${stage}.failed`, params: { message: error.message } }
+}
+
 /** Decide what to do with `candidate` given its verdict (null: never tested here). */
 export function planCandidate(candidate: DeviceCandidate, verdict: DeviceVerdict | null, context: PlanContext): CandidatePlan {
   const name = DEVICE_NAMES[candidate.kind]
@@ -54,9 +74,9 @@ export function planCandidate(candidate: DeviceCandidate, verdict: DeviceVerdict
   switch (verdict.status) {
     case 'crashed':
     case 'probing':
-      return { action: 'skip', reason: `${name} stopped the model process when tested (${verdict.reason ?? 'crash'}); not tried again until Settings → Test again` }
+      return { action: 'skip', reason: `${name} stopped the model process when tested (${reasonsInEnglish(verdict.reason, 'crash')}); not tried again until Settings → Test again` }
     case 'rejected':
-      return { action: 'skip', reason: `${name} failed its test: ${verdict.reason ?? 'unknown reason'}` }
+      return { action: 'skip', reason: `${name} failed its test: ${reasonsInEnglish(verdict.reason, 'unknown reason')}` }
     case 'passed':
       if (context.preference === 'auto' && slowerThanCpu(verdict)) {
         return { action: 'skip', reason: `${name} is slower than the CPU (${ms(verdict.msPerRun)} vs ${ms(verdict.cpuMsPerRun)} per run)` }
@@ -67,11 +87,11 @@ export function planCandidate(candidate: DeviceCandidate, verdict: DeviceVerdict
 
 /** The verdict to store for a finished probe (a pass keeps why earlier variants failed). */
 export function verdictOfProbe(result: ProbeResult, gpuName: string | null, now: Date): DeviceVerdict {
-  const failures = result.attempts.filter((attempt) => attempt.failure !== null).map((attempt) => `${attempt.variant}: ${attempt.failure}`)
+  const failures = result.attempts.flatMap((attempt): DeviceReason[] => (attempt.failure ? [{ ...attempt.failure, variant: attempt.variant }] : []))
   return {
     status: result.passed ? 'passed' : 'rejected',
     variant: result.variant,
-    reason: result.reason ?? (failures.length > 0 ? failures.join('; ') : null),
+    reason: result.reason ?? (failures.length > 0 ? failures : null),
     msPerRun: result.msPerRun,
     cpuMsPerRun: result.cpuMsPerRun,
     gpuName,

@@ -12,6 +12,7 @@
  * provider, we try them in order ourselves, and the CPU is always last.
  */
 
+import { PROVIDER_NAMES } from '../../../shared/device-status'
 import type { LocalDevice } from '../../../shared/settings'
 
 /** The user's choice (settings `localDevice`, command line `--device`). */
@@ -77,13 +78,7 @@ export function candidateDevices(target: DevicePlatform, preference: DevicePrefe
 }
 
 /** Human names of the providers, as the sidebar and the reports show them. */
-export const DEVICE_NAMES: Record<DeviceKind, string> = {
-  dml: 'DirectML',
-  coreml: 'Core ML',
-  webgpu: 'WebGPU',
-  cpu: 'CPU',
-  wasm: 'WebAssembly',
-}
+export const DEVICE_NAMES: Record<DeviceKind, string> = PROVIDER_NAMES
 
 /** What the engine runs on right now, named wherever a user looks. */
 export interface DeviceInUse {
@@ -95,17 +90,9 @@ export interface DeviceInUse {
   threads: number
   /** Which weights run: the bundled fp16 model or its fp32 twin (fp32 for other models). */
   variant: ModelVariant
-  /** Why this device was chosen over the ones before it ("webgpu: …" per rejected candidate). */
+  /** Why this device was chosen over the ones before it, in English for the log ("WebGPU: …" per rejected candidate). */
   notes: string[]
 }
 
 /** `bundled` is the model as shipped; `fp32-twin` is ISNet medium widened to fp32 (fp32-twin.ts). */
 export type ModelVariant = 'bundled' | 'fp32-twin'
-
-/** "GPU, DirectML: NVIDIA GeForce RTX 3060" / "CPU, 8 threads" / "CPU (WebAssembly), 4 threads". */
-export function describeDevice(device: Pick<DeviceInUse, 'kind' | 'gpu' | 'gpuName' | 'threads' | 'variant'>): string {
-  const twin = device.variant === 'fp32-twin' ? ', fp32 model' : ''
-  if (device.gpu) return `GPU, ${DEVICE_NAMES[device.kind]}${device.gpuName ? `: ${device.gpuName}` : ''}${twin}`
-  const base = device.kind === 'wasm' ? 'CPU (WebAssembly)' : 'CPU'
-  return `${base}, ${device.threads} thread${device.threads === 1 ? '' : 's'}${twin}`
-}

@@ -9,15 +9,17 @@
  * The pixels never pass through here except as the encoded result.
  */
 import os from 'node:os'
+import type { DeviceFallbackView, DeviceInUseView } from '../../../shared/device-status'
+import { deviceFacts, deviceNote, fallbackNote } from '../../../shared/device-notes'
+import { describeDevice, inEnglish } from '../../../shared/device-texts'
 import { deserializeError, KoutuError } from '../../../shared/errors'
 import type { Logger } from '../../../shared/logger'
 import type { CustomModel, LocalModelId } from '../../../shared/settings'
 import { abortable } from '../abortable'
 import type { CutoutEngine, CutoutRequest, CutoutResult } from '../types'
-import { planCandidate, verdictOfProbe, type PlanContext } from './device-chooser'
+import { planCandidate, reasonOfFailure, reasonsInEnglish, verdictOfProbe, type PlanContext } from './device-chooser'
 import {
   candidateDevices,
-  describeDevice,
   DEVICE_NAMES,
   type DeviceCandidate,
   type DeviceInUse,
@@ -37,7 +39,6 @@ export { CUSTOM_MODEL_PRESETS, bundledModelDir, loadVerifiedModel, resolveModel 
 export type { ModelSpec, ResolvedModel } from './model'
 export { createVerdictStore } from './verdicts'
 export type { DeviceIdentity, DeviceVerdict, DeviceVerdictEntry, VerdictStore } from './verdicts'
-export { describeDevice } from './devices'
 export type { DeviceInUse, DevicePlatform, DevicePreference } from './devices'
 
 export interface LocalEngineOptions {
@@ -81,12 +82,8 @@ export interface LocalEngineOptions {
   onDeviceFallback?: (event: DeviceFallback) => void
 }
 
-/** A run-time fallback, as told to the user. */
-export interface DeviceFallback {
-  from: string
-  to: string
-  reason: string
-}
+/** A run-time fallback, as told to the user: facts and a reason code, worded by whoever shows it. */
+export type DeviceFallback = DeviceFallbackView
 
 /** The local engine with what it adds to CutoutEngine: naming its device. */
 export interface LocalEngine extends CutoutEngine {
@@ -289,13 +286,19 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     }
   }
 
+  /** The device and a fallback not yet told, as facts (see [Note: device notes] in src/shared/device-notes.ts). */
   function resultNotes(notes: Record<string, string>): Record<string, string> {
-    const extra: Record<string, string> = device ? { device: describeDevice(device) } : {}
+    const extra: Record<string, string> = device ? { device: deviceNote(device) } : {}
     if (fallback && !fallback.told) {
       fallback.told = true
-      extra.deviceFallback = `${fallback.from} failed (${fallback.reason}); continued on ${fallback.to}`
+      extra.deviceFallback = fallbackNote(fallback)
     }
     return { ...notes, ...extra }
+  }
+
+  /** A device known only as a candidate (its process never said it was ready). */
+  function candidateFacts(candidate: DeviceCandidate): DeviceInUseView {
+    return { kind: candidate.kind, gpu: candidate.gpu, gpuName: candidate.gpu ? gpuName : null, threads: sizingFor(candidate, cpuThreads, options).threads, variant: 'bundled' }
   }
 
   function stop(running: RunningWorker, kill: boolean): void {
@@ -320,14 +323,15 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       return
     }
     if (!running.stopping) stop(running, true)
-    const from = device ? describeDevice(device) : DEVICE_NAMES[running.candidate.kind]
+    const from = deviceFacts(device ?? candidateFacts(running.candidate))
     failed.add(running.candidate.kind)
     const crashed = error.code === 'engine.crashed'
+    const reason = reasonOfFailure('batch', error)
     void verdicts
       .set(identity, running.candidate.kind, modelKey, {
         status: crashed ? 'crashed' : 'rejected',
         variant: null,
-        reason: `failed during a batch: ${error.message}`,
+        reason: [reason],
         msPerRun: null,
         cpuMsPerRun: null,
         gpuName,
@@ -341,11 +345,15 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     })
     next.then(
       (replacement) => {
-        const to = device ? describeDevice(device) : DEVICE_NAMES[replacement.candidate.kind]
+        const to = deviceFacts(device ?? candidateFacts(replacement.candidate))
         if (!fallback) {
-          fallback = { from, to, reason: error.message, told: false }
-          logger.warn('local engine: device failed during the batch; continuing on the next device', { from, to, reason: error.message })
-          options.onDeviceFallback?.({ from, to, reason: error.message })
+          fallback = { from, to, reason, told: false }
+          logger.warn('local engine: device failed during the batch; continuing on the next device', {
+            from: describeDevice(inEnglish, from),
+            to: describeDevice(inEnglish, to),
+            reason: error.message,
+          })
+          options.onDeviceFallback?.({ from, to, reason })
         }
         for (const [id, entry] of pending) {
           if (entry.retried) {
@@ -408,12 +416,12 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
           if (last || !candidate.gpu) throw error
           // It passed its probe once but no longer starts (a driver update, a different adapter):
           // remembered, so the next start does not try it first again.
-          const reason = `did not start: ${(error as Error).message}`
-          notes.push(`${name} ${reason}`)
+          const reason = reasonOfFailure('start', error as KoutuError)
+          notes.push(`${name}: ${reasonsInEnglish([reason], 'did not start')}`)
           failed.add(candidate.kind)
           stop(running, true)
           await verdicts.set(identity, candidate.kind, modelKey, {
-            status: (error as KoutuError).code === 'engine.crashed' ? 'crashed' : 'rejected', variant: null, reason, msPerRun: null, cpuMsPerRun: null, gpuName, testedAt: new Date().toISOString(),
+            status: (error as KoutuError).code === 'engine.crashed' ? 'crashed' : 'rejected', variant: null, reason: [reason], msPerRun: null, cpuMsPerRun: null, gpuName, testedAt: new Date().toISOString(),
           })
           continue
         }
@@ -437,22 +445,23 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
           await verdicts.remove(identity, candidate.kind, modelKey)
           throw error
         }
-        const reason = (error as Error).message
+        const reason = reasonOfFailure('probe', error as KoutuError)
         await verdicts.set(identity, candidate.kind, modelKey, {
-          status: 'crashed', variant: null, reason, msPerRun: null, cpuMsPerRun: null, gpuName, testedAt: new Date().toISOString(),
+          status: 'crashed', variant: null, reason: [reason], msPerRun: null, cpuMsPerRun: null, gpuName, testedAt: new Date().toISOString(),
         })
         if (last || !candidate.gpu) throw error
-        notes.push(`${name}: ${reason}`)
+        notes.push(`${name}: ${reasonsInEnglish([reason], 'crashed')}`)
         continue
       }
       if ('hung' in outcome) {
-        const reason = `no answer within ${Math.round((options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS) / 1000)} s`
+        const reasons = [{ code: 'probe.hung' as const, params: { seconds: Math.round((options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS) / 1000) } }]
         stop(running, true)
         await verdicts.set(identity, candidate.kind, modelKey, {
-          status: 'crashed', variant: null, reason, msPerRun: null, cpuMsPerRun: null, gpuName, testedAt: new Date().toISOString(),
+          status: 'crashed', variant: null, reason: reasons, msPerRun: null, cpuMsPerRun: null, gpuName, testedAt: new Date().toISOString(),
         })
-        if (last) throw new KoutuError('engine.crashed', `The model process did not answer its device test within the time allowed (${reason}).`)
-        notes.push(`${name}: ${reason}`)
+        const said = reasonsInEnglish(reasons, 'no answer')
+        if (last) throw new KoutuError('engine.crashed', `The model process did not answer its device test within the time allowed (${said}).`)
+        notes.push(`${name}: ${said}`)
         continue
       }
       const verdict = verdictOfProbe(outcome, candidate.gpu ? gpuName : null, new Date())
@@ -461,7 +470,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       const judged = planCandidate(candidate, verdict, context)
       if (judged.action !== 'use') {
         stop(running, true)
-        if (last) throw new KoutuError('engine.model-invalid', `The model could not run on the ${name}: ${outcome.reason ?? 'unknown reason'}`)
+        if (last) throw new KoutuError('engine.model-invalid', `The model could not run on the ${name}: ${reasonsInEnglish(outcome.reason, 'unknown reason')}`)
         notes.push(judged.action === 'skip' ? judged.reason : `${name} failed its test`)
         continue
       }
@@ -478,7 +487,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     running.serving = true
     current = running
     device = inUse(running, ready, notes)
-    logger.info('local engine: running on', { device: describeDevice(device), notes })
+    logger.info('local engine: running on', { device: describeDevice(inEnglish, device), notes })
     options.onDeviceReady?.(device)
     return running
   }

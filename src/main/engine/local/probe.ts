@@ -13,6 +13,7 @@
  * For ISNet medium the fp32 twin is tried when the bundled fp16 weights fail (no f16 on the
  * GPU) and, on the CPU, whichever of the two is faster is kept.
  */
+import type { DeviceReason } from '../../../shared/device-status'
 import type { ModelVariant } from './devices'
 import { toMask, type MaskSession } from './session'
 
@@ -54,7 +55,7 @@ export interface ProbeDeps {
 export interface VariantAttempt {
   variant: ModelVariant
   /** Null when it passed. */
-  failure: string | null
+  failure: DeviceReason | null
   msPerRun: number | null
   meanDifference: number | null
   iou: number | null
@@ -64,8 +65,8 @@ export interface ProbeResult {
   passed: boolean
   /** The variant that passed (and whose session is kept), or null. */
   variant: ModelVariant | null
-  /** Why the device was rejected (every variant's failure). */
-  reason: string | null
+  /** Why the device was rejected (every variant's failure, each with its variant). */
+  reason: DeviceReason[] | null
   msPerRun: number | null
   cpuMsPerRun: number | null
   attempts: VariantAttempt[]
@@ -94,6 +95,24 @@ function hasNonFinite(values: Float32Array): boolean {
   return false
 }
 
+/** A probe's own verdict on a run that worked (as opposed to onnxruntime refusing to run). */
+class ProbeFailure extends Error {
+  constructor(readonly reason: DeviceReason) {
+    super(reason.code)
+  }
+}
+
+/**
+ * Why a variant failed. onnxruntime words its own failures; the one every GPU without 16-bit
+ * floats meets (WebGPU's "Program Transpose requires f16 but the device does not support it")
+ * gets a code of its own, its words kept for the log.
+ */
+function reasonOf(error: unknown): DeviceReason {
+  if (error instanceof ProbeFailure) return error.reason
+  const message = error instanceof Error ? error.message : String(error)
+  return /requires f16/i.test(message) ? { code: 'probe.f16Missing', params: { message } } : { code: 'probe.failed', params: { message } }
+}
+
 /**
  * Probe a device. Resolves with the verdict and, when it passed, the session of the passing
  * variant (kept, so the engine does not create it twice); every other session is released.
@@ -115,17 +134,17 @@ export async function probeDevice(deps: ProbeDeps, options: ProbeOptions): Promi
         const started = performance.now()
         output = await session.runTensor(input)
         if (run > 0) times.push(performance.now() - started)
-        if (hasNonFinite(output)) throw new Error('the model returned NaN or infinite values')
+        if (hasNonFinite(output)) throw new ProbeFailure({ code: 'probe.nonFinite' })
       }
       const { meanDifference, iou } = compareMasks(toMask(output!, session.spec.applySigmoid), reference)
       attempt.meanDifference = meanDifference
       attempt.iou = iou
       attempt.msPerRun = times.length > 0 ? Math.min(...times) : null
       if (meanDifference > PROBE_TOLERANCE.meanDifference || iou < PROBE_TOLERANCE.minIoU) {
-        throw new Error(`its mask differs from the CPU's (mean difference ${meanDifference.toFixed(4)}, IoU ${iou.toFixed(3)})`)
+        throw new ProbeFailure({ code: 'probe.maskDiffers', params: { meanDifference: Number(meanDifference.toFixed(4)), iou: Number(iou.toFixed(3)) } })
       }
     } catch (error) {
-      attempt.failure = (error as Error).message
+      attempt.failure = reasonOf(error)
       await session?.release().catch(() => undefined)
       continue
     }
@@ -138,7 +157,7 @@ export async function probeDevice(deps: ProbeDeps, options: ProbeOptions): Promi
     if (!options.pickFastest) break
   }
   if (!best) {
-    const reason = attempts.map((attempt) => `${attempt.variant}: ${attempt.failure}`).join('; ')
+    const reason = attempts.map((attempt): DeviceReason => ({ ...attempt.failure!, variant: attempt.variant }))
     return { result: { passed: false, variant: null, reason, msPerRun: null, cpuMsPerRun: null, attempts }, session: null }
   }
   const cpuMsPerRun = options.measureCpu ? await deps.cpuMsPerRun() : null

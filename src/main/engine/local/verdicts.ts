@@ -13,6 +13,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import type { DeviceReasons } from '../../../shared/device-status'
 import type { DeviceKind, ModelVariant } from './devices'
 
 /** What identifies "this machine as it is now" for the verdicts. */
@@ -30,8 +31,8 @@ export interface DeviceVerdict {
   status: VerdictStatus
   /** The weights that passed (null unless passed). */
   variant: ModelVariant | null
-  /** Why it was rejected or crashed. */
-  reason: string | null
+  /** Why it was rejected or crashed (a sentence in files written before reasons had codes). */
+  reason: DeviceReasons | null
   /** Fastest probe run on the device, and on the CPU when measured (milliseconds). */
   msPerRun: number | null
   cpuMsPerRun: number | null
@@ -71,7 +72,7 @@ function entryKey(identity: DeviceIdentity, device: DeviceKind, model: string): 
 /** Read a leftover `probing` entry as the crash it was (see the note). */
 function settled(entry: DeviceVerdictEntry): DeviceVerdictEntry {
   if (entry.status !== 'probing') return entry
-  return { ...entry, status: 'crashed', reason: entry.reason ?? 'the app stopped while this device was being tested' }
+  return { ...entry, status: 'crashed', reason: entry.reason ?? [{ code: 'probe.appStopped' }] }
 }
 
 /**

@@ -28,7 +28,15 @@ export async function call<M extends BridgeMethodName>(
   return result.value
 }
 
+/**
+ * Listens to a main-to-renderer event. The listener's return value is dropped here: the
+ * contextBridge copies whatever a page function returns back into the preload's world, and an
+ * arrow such as `(s) => (this.#status = s)` returns a Svelte $state Proxy, which it cannot
+ * clone ("An object could not be cloned", thrown in the preload's ipcRenderer listener).
+ */
 export function subscribe<E extends BridgeEventName>(event: E, listener: (payload: BridgeEvents[E]) => void): () => void {
   const on = window.koutu[subscriberName(event)] as (l: (payload: BridgeEvents[E]) => void) => () => void
-  return on(listener)
+  return on((payload) => {
+    listener(payload)
+  })
 }

@@ -2,12 +2,10 @@
  * The local engine's device as the renderer holds it (src/shared/device-status.ts): loaded once,
  * replaced on every `deviceChanged` event, worded in the user's language here.
  */
-import type { DeviceInUseView, DeviceStatus } from '../../../shared/device-status'
+import type { DeviceFallbackView, DeviceInUseView, DeviceReasons, DeviceStatus } from '../../../shared/device-status'
+import { describeDevice, describeFallback, describeReasons, providerName } from '../../../shared/device-texts'
 import { call, subscribe } from '../lib/bridge'
 import { appState } from './app-state.svelte'
-
-/** Provider names are product names: the same in every language. */
-const PROVIDERS: Record<string, string> = { dml: 'DirectML', coreml: 'Core ML', webgpu: 'WebGPU', cpu: 'CPU', wasm: 'WebAssembly' }
 
 export class DeviceState {
   #status = $state.raw<DeviceStatus | null>(null)
@@ -54,18 +52,22 @@ export class DeviceState {
   }
 
   providerName(kind: string): string {
-    return PROVIDERS[kind] ?? kind
+    return providerName(kind)
   }
 
   /** "GPU, DirectML: NVIDIA GeForce …" / "CPU, 8 threads", in the user's language. */
   describe(device: DeviceInUseView): string {
-    const t = appState.t
-    const line = device.gpu
-      ? device.gpuName
-        ? t('device.gpuLine', { provider: this.providerName(device.kind), name: device.gpuName })
-        : t('device.gpuLineUnnamed', { provider: this.providerName(device.kind) })
-      : t(device.kind === 'wasm' ? 'device.wasmLine' : 'device.cpuLine', { threads: device.threads })
-    return device.variant === 'fp32-twin' ? t('device.fp32', { line }) : line
+    return describeDevice(appState.t, device)
+  }
+
+  /** Why a device failed its test, in the user's language (an older version's sentence as it is). */
+  describeReasons(reasons: DeviceReasons): string {
+    return describeReasons(appState.t, reasons)
+  }
+
+  /** The fallback banner's sentence, in the user's language. */
+  describeFallback(fallback: DeviceFallbackView): string {
+    return describeFallback(appState.t, fallback)
   }
 }
 

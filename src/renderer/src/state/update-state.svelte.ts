@@ -25,7 +25,11 @@ export class UpdateState {
   }
 
   async load(): Promise<void> {
-    if (!this.#unsubscribe) this.#unsubscribe = subscribe('updateStatusChanged', (status) => (this.#status = status))
+    if (!this.#unsubscribe) {
+      this.#unsubscribe = subscribe('updateStatusChanged', (status) => {
+        this.#status = status
+      })
+    }
     this.#status = await call('getUpdateStatus')
   }
 

@@ -9,7 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { planCandidate, variantsFor } from '../../../../src/main/engine/local/device-chooser'
-import { candidateDevices, COREML_FLAGS, describeDevice, type DevicePlatform } from '../../../../src/main/engine/local/devices'
+import { candidateDevices, COREML_FLAGS, type DevicePlatform } from '../../../../src/main/engine/local/devices'
 import { detectDevicePlatform, gpuFromElectronInfo } from '../../../../src/main/engine/local/host'
 import { createVerdictStore, type DeviceIdentity, type DeviceVerdict } from '../../../../src/main/engine/local/verdicts'
 
@@ -57,18 +57,6 @@ describe('device candidates', () => {
     if (process.platform === 'linux' && process.arch === 'x64') expect(kinds(here, 'auto')).toEqual(['webgpu', 'cpu'])
   })
 
-  it('names the device the way the sidebar, the reports and the CLI show it', () => {
-    expect(describeDevice({ kind: 'dml', gpu: true, gpuName: 'NVIDIA GeForce RTX 3060', threads: 8, variant: 'bundled' })).toBe(
-      'GPU, DirectML: NVIDIA GeForce RTX 3060',
-    )
-    expect(describeDevice({ kind: 'coreml', gpu: true, gpuName: null, threads: 8, variant: 'bundled' })).toBe('GPU, Core ML')
-    expect(describeDevice({ kind: 'cpu', gpu: false, gpuName: null, threads: 8, variant: 'bundled' })).toBe('CPU, 8 threads')
-    expect(describeDevice({ kind: 'webgpu', gpu: true, gpuName: 'SwiftShader', threads: 2, variant: 'fp32-twin' })).toBe(
-      'GPU, WebGPU: SwiftShader, fp32 model',
-    )
-    expect(describeDevice({ kind: 'wasm', gpu: false, gpuName: null, threads: 1, variant: 'bundled' })).toBe('CPU (WebAssembly), 1 thread')
-  })
-
   it('turns Electron\'s basic GPU info into a name and an identity', () => {
     const info = {
       gpuDevice: [
@@ -110,11 +98,17 @@ describe('the plan for a candidate', () => {
   })
 
   it('never tries again by itself a device that failed or crashed its test', () => {
-    const crashed: DeviceVerdict = { ...passed(0, 0), status: 'crashed', variant: null, reason: 'exit code 139' }
-    expect(planCandidate(dml!, crashed, auto)).toMatchObject({ action: 'skip', reason: expect.stringContaining('Test again') })
+    const crashed: DeviceVerdict = { ...passed(0, 0), status: 'crashed', variant: null, reason: [{ code: 'probe.crashed', params: { exitCode: 139 } }] }
+    expect(planCandidate(dml!, crashed, auto)).toEqual({
+      action: 'skip',
+      reason: 'DirectML stopped the model process when tested (the model process stopped during the test, exit code 139); not tried again until Settings → Test again',
+    })
     expect(planCandidate(dml!, crashed, { ...auto, preference: 'gpu' })).toMatchObject({ action: 'skip' })
-    const rejected: DeviceVerdict = { ...passed(0, 0), status: 'rejected', variant: null, reason: 'NaN' }
-    expect(planCandidate(dml!, rejected, auto)).toMatchObject({ action: 'skip', reason: expect.stringContaining('NaN') })
+    const rejected: DeviceVerdict = { ...passed(0, 0), status: 'rejected', variant: null, reason: [{ code: 'probe.nonFinite', variant: 'bundled' }] }
+    expect(planCandidate(dml!, rejected, auto)).toEqual({ action: 'skip', reason: 'DirectML failed its test: bundled model: the model returned NaN or infinite values' })
+    // A verdict an older version wrote holds a sentence: it is quoted as it is.
+    const older: DeviceVerdict = { ...passed(0, 0), status: 'rejected', variant: null, reason: 'bundled: NaN' }
+    expect(planCandidate(dml!, older, auto)).toEqual({ action: 'skip', reason: 'DirectML failed its test: bundled: NaN' })
   })
 
   it('runs the CPU at once, probing only to choose between fp16 and the twin', () => {
@@ -138,16 +132,19 @@ describe('the verdict store', () => {
     const file = path.join(dir, 'device-verdicts.json')
     const store = createVerdictStore(file)
     await store.set(identity, 'dml', 'isnet-medium', passed(80, 1200))
-    await store.set(identity, 'webgpu', 'isnet-medium', { ...passed(0, 0), status: 'rejected', variant: null, reason: 'requires f16' })
+    const f16: DeviceVerdict['reason'] = [{ code: 'probe.f16Missing', variant: 'bundled', params: { message: 'Program Transpose requires f16' } }]
+    await store.set(identity, 'webgpu', 'isnet-medium', { ...passed(0, 0), status: 'rejected', variant: null, reason: f16 })
+    await store.set(identity, 'coreml', 'isnet-medium', { ...passed(0, 0), status: 'rejected', variant: null, reason: 'bundled: written by an older version' })
     const reopened = createVerdictStore(file)
     expect(await reopened.get(identity, 'dml', 'isnet-medium')).toEqual(passed(80, 1200))
-    expect((await reopened.get(identity, 'webgpu', 'isnet-medium'))?.reason).toBe('requires f16')
+    expect((await reopened.get(identity, 'webgpu', 'isnet-medium'))?.reason).toEqual(f16)
+    expect((await reopened.get(identity, 'coreml', 'isnet-medium'))?.reason).toBe('bundled: written by an older version')
     expect(await reopened.get(identity, 'dml', 'isnet-small')).toBeNull()
     // A new driver, a new onnxruntime or a new app version is a different machine for the verdicts.
     for (const changed of [{ gpu: '10de:2504 driver 32.0.15.6094' }, { onnxruntime: '1.31.0' }, { app: 'koutu 1.1.0' }, { os: 'win32-x64 10.0.26100' }]) {
       expect(await reopened.get({ ...identity, ...changed }, 'dml', 'isnet-medium')).toBeNull()
     }
-    expect((await reopened.list(identity)).map((entry) => entry.device).sort()).toEqual(['dml', 'webgpu'])
+    expect((await reopened.list(identity)).map((entry) => entry.device).sort()).toEqual(['coreml', 'dml', 'webgpu'])
     await reopened.clear()
     expect(await createVerdictStore(file).get(identity, 'dml', 'isnet-medium')).toBeNull()
   })
@@ -160,7 +157,7 @@ describe('the verdict store', () => {
     // Same process: still in progress.
     expect((await store.get(identity, 'dml', 'isnet-medium'))?.status).toBe('probing')
     const afterRestart = await createVerdictStore(file).get(identity, 'dml', 'isnet-medium')
-    expect(afterRestart?.status).toBe('crashed')
+    expect(afterRestart).toMatchObject({ status: 'crashed', reason: [{ code: 'probe.appStopped' }] })
     expect(planCandidate(candidateDevices(WINDOWS, 'auto')[0]!, afterRestart, { preference: 'auto', model: 'isnet-medium', twinAvailable: true }).action).toBe('skip')
   })
 

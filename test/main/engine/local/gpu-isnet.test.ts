@@ -19,6 +19,8 @@ import { createLocalEngine, type LocalEngine } from '../../../../src/main/engine
 import { detectHostGpu, hostIdentity } from '../../../../src/main/engine/local/host'
 import { createVerdictStore } from '../../../../src/main/engine/local/verdicts'
 import type { OutputOptions } from '../../../../src/main/engine/types'
+import { readDeviceNote } from '../../../../src/shared/device-notes'
+import { describeDevice, inEnglish } from '../../../../src/shared/device-texts'
 import { silentLogger } from '../../../../src/shared/logger'
 import { maskIoU, meanAbsoluteAlphaError, writePhoto } from '../../../helpers/images'
 import { swiftShaderEnv } from '../../../helpers/swiftshader'
@@ -54,7 +56,7 @@ describe('ISNet on WebGPU (SwiftShader)', () => {
     expect(device.kind).toBe('cpu')
     const verdict = await verdicts.get(identity, 'webgpu', 'isnet-medium')
     expect(verdict).toMatchObject({ status: 'rejected' })
-    expect(verdict!.reason).toMatch(/requires f16 but the device does not support it/)
+    expect(verdict!.reason).toEqual([{ code: 'probe.f16Missing', variant: 'bundled', params: { message: expect.stringMatching(/requires f16 but the device does not support it/) } }])
     expect(device.notes.join(' ')).toMatch(/WebGPU failed its test/)
   })
 
@@ -72,7 +74,7 @@ describe('ISNet on WebGPU (SwiftShader)', () => {
     engines.push(onGpu)
     expect((await onGpu.prepare()).kind).toBe('webgpu')
     const gpuResult = await onGpu.process({ inputPath: photo, options: OPTIONS }, new AbortController().signal)
-    expect(gpuResult.notes.device).toBe('GPU, WebGPU: SwiftShader (Vulkan on the CPU)')
+    expect(describeDevice(inEnglish, readDeviceNote(gpuResult.notes.device!))).toBe('GPU, WebGPU: SwiftShader (Vulkan on the CPU)')
     await onGpu.close()
 
     const onCpu = createLocalEngine({ model: 'isnet-small', customModel: null, device: 'cpu', logger: silentLogger, spawnWorker: sourceWorkerSpawner().spawn, threads: 2 })

@@ -13,6 +13,8 @@ import { createLocalEngine, pipelineSizing, type LocalEngine, type LocalEngineOp
 import { detectHostGpu, hostIdentity } from '../../../../src/main/engine/local/host'
 import { createVerdictStore, type VerdictStore } from '../../../../src/main/engine/local/verdicts'
 import type { OutputOptions } from '../../../../src/main/engine/types'
+import { readDeviceNote, readFallbackNote } from '../../../../src/shared/device-notes'
+import { describeDevice, describeFallback, inEnglish } from '../../../../src/shared/device-texts'
 import { silentLogger } from '../../../../src/shared/logger'
 import type { CustomModel } from '../../../../src/shared/settings'
 import sharp from 'sharp'
@@ -104,11 +106,12 @@ describe('local engine on WebGPU (SwiftShader), tiny models', () => {
     expect(device.notes.join(' ')).toMatch(/WebGPU is slower than the CPU/)
     const verdict = await verdicts.get(hostIdentity('koutu test'), 'webgpu', `custom:${fp16.path}`)
     expect(verdict).toMatchObject({ status: 'passed', variant: 'fp32-twin' })
-    expect(verdict!.reason).toMatch(/bundled: .*requires f16/)
+    expect(verdict!.reason).toEqual([{ code: 'probe.f16Missing', variant: 'bundled', params: { message: expect.stringMatching(/requires f16/) } }])
     expect(verdict!.msPerRun!).toBeGreaterThan(verdict!.cpuMsPerRun!)
     const [first] = await Promise.all([local.process({ inputPath: photos[0]!, options: OPTIONS }, signal())])
     // The CPU keeps whichever of fp16 and the twin ran faster in its own probe.
-    expect(first!.notes.device).toMatch(/^CPU, 2 threads(, fp32 model)?$/)
+    expect(readDeviceNote(first!.notes.device!)).toMatchObject({ kind: 'cpu', gpu: false, threads: 2 })
+    expect(describeDevice(inEnglish, readDeviceNote(first!.notes.device!))).toMatch(/^CPU, 2 threads(, fp32 model)?$/)
   })
 
   it('GPU: the batch runs on WebGPU with the fp32 twin and its cutouts agree with the CPU\'s', async () => {
@@ -140,7 +143,8 @@ describe('local engine on WebGPU (SwiftShader), tiny models', () => {
       expect(worst).toBeLessThanOrEqual(2)
     }
     const result = await onGpu.process({ inputPath: photos[1]!, options: OPTIONS }, signal())
-    expect(result.notes.device).toBe('GPU, WebGPU: SwiftShader (Vulkan on the CPU), fp32 model')
+    expect(readDeviceNote(result.notes.device!)).toMatchObject({ kind: 'webgpu', gpu: true, gpuName: 'SwiftShader (Vulkan on the CPU)', variant: 'fp32-twin' })
+    expect(describeDevice(inEnglish, readDeviceNote(result.notes.device!))).toBe('GPU, WebGPU: SwiftShader (Vulkan on the CPU), fp32 model')
   })
 
   it('GPU: a model process killed mid-batch falls back to the CPU, retries the files in hand and says so once', async () => {
@@ -157,10 +161,18 @@ describe('local engine on WebGPU (SwiftShader), tiny models', () => {
     expect(results).toHaveLength(photos.length * 2)
     expect(local.currentDevice()?.kind).toBe('cpu')
     expect(fallbacks).toHaveLength(1)
-    expect(fallbacks[0]).toMatchObject({ from: 'GPU, WebGPU: SwiftShader (Vulkan on the CPU)', to: 'CPU, 2 threads' })
+    // Killed by a signal: no exit code to tell.
+    expect(fallbacks[0]).toEqual({
+      from: { kind: 'webgpu', gpu: true, gpuName: 'SwiftShader (Vulkan on the CPU)', threads: 2, variant: 'bundled' },
+      to: { kind: 'cpu', gpu: false, gpuName: null, threads: 2, variant: 'bundled' },
+      reason: { code: 'batch.crashed' },
+    })
     const told = results.filter((result) => result.notes.deviceFallback)
     expect(told).toHaveLength(1)
-    expect(told[0]!.notes.deviceFallback).toMatch(/WebGPU.*failed .*continued on CPU, 2 threads/)
+    expect(readFallbackNote(told[0]!.notes.deviceFallback!)).toEqual(fallbacks[0])
+    expect(describeFallback(inEnglish, readFallbackNote(told[0]!.notes.deviceFallback!))).toBe(
+      'GPU, WebGPU: SwiftShader (Vulkan on the CPU) stopped working (the model process stopped during a batch). The batch goes on with CPU, 2 threads.',
+    )
     // The device is not tried automatically again on this machine.
     expect((await verdicts.get(hostIdentity('koutu test'), 'webgpu', `custom:${fp32.path}`))?.status).toBe('crashed')
     const next = engine({ customModel: fp32, device: 'auto', verdicts })
@@ -185,7 +197,7 @@ describe('local engine on WebGPU (SwiftShader), tiny models', () => {
     }
     const crashed = engine({ customModel: fp32, device: 'auto', verdicts }, { spawn: crashSpawn, handles: crashing.handles })
     expect((await crashed.prepare()).kind).toBe('cpu')
-    expect(await verdicts.get(identity, 'webgpu', `custom:${fp32.path}`)).toMatchObject({ status: 'crashed' })
+    expect(await verdicts.get(identity, 'webgpu', `custom:${fp32.path}`)).toMatchObject({ status: 'crashed', reason: [{ code: 'probe.crashed' }] })
 
     const hanging = spawner()
     const hangSpawn: WorkerSpawner = (spec) => {
@@ -208,7 +220,7 @@ describe('local engine on WebGPU (SwiftShader), tiny models', () => {
     const hung = engine({ customModel: fp32, device: 'gpu', verdicts: hangVerdicts, probeTimeoutMs: 1_500 }, { spawn: hangSpawn, handles: hanging.handles })
     expect((await hung.prepare()).kind).toBe('cpu')
     expect(performance.now() - started).toBeGreaterThan(1_400)
-    expect(await hangVerdicts.get(identity, 'webgpu', `custom:${fp32.path}`)).toMatchObject({ status: 'crashed', reason: expect.stringContaining('no answer') })
+    expect(await hangVerdicts.get(identity, 'webgpu', `custom:${fp32.path}`)).toMatchObject({ status: 'crashed', reason: [{ code: 'probe.hung', params: { seconds: 2 } }] })
   })
 
   it('without a Vulkan driver WebGPU fails its probe and Automatic runs on the CPU', async () => {
@@ -225,6 +237,6 @@ describe('local engine on WebGPU (SwiftShader), tiny models', () => {
     await verdicts.set(identity, 'webgpu', `custom:${fp32.path}`, { ...verdict!, status: 'passed', variant: 'bundled', reason: null, msPerRun: 1, cpuMsPerRun: 2 })
     const again = engine({ customModel: fp32, device: 'gpu', verdicts }, spawner({ VK_ICD_FILENAMES: join(dir, 'no-driver.json') }))
     expect((await again.prepare()).kind).toBe('cpu')
-    expect(await verdicts.get(identity, 'webgpu', `custom:${fp32.path}`)).toMatchObject({ status: 'rejected', reason: expect.stringContaining('did not start') })
+    expect(await verdicts.get(identity, 'webgpu', `custom:${fp32.path}`)).toMatchObject({ status: 'rejected', reason: [{ code: 'start.failed', params: { message: expect.any(String) } }] })
   })
 })

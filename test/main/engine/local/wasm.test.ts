@@ -11,6 +11,8 @@ import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLocalEngine, type LocalEngine } from '../../../../src/main/engine/local'
 import type { OutputOptions } from '../../../../src/main/engine/types'
+import { readDeviceNote } from '../../../../src/shared/device-notes'
+import { describeDevice, inEnglish } from '../../../../src/shared/device-texts'
 import { silentLogger } from '../../../../src/shared/logger'
 import { maskIoU, meanAbsoluteAlphaError, writePhoto } from '../../../helpers/images'
 import { sourceWorkerSpawner } from './worker-spawner'
@@ -36,7 +38,8 @@ describe('local engine on WebAssembly (the Intel Mac path, forced on Linux)', ()
     const device = await wasm.prepare()
     expect(device).toMatchObject({ kind: 'wasm', gpu: false, threads: 2 })
     const onWasm = await wasm.process({ inputPath: photo, options: OPTIONS }, new AbortController().signal)
-    expect(onWasm.notes.device).toBe('CPU (WebAssembly), 2 threads')
+    expect(readDeviceNote(onWasm.notes.device!)).toEqual({ kind: 'wasm', gpu: false, gpuName: null, threads: 2, variant: 'bundled' })
+    expect(describeDevice(inEnglish, readDeviceNote(onWasm.notes.device!))).toBe('CPU (WebAssembly), 2 threads')
     console.info('ISNet small on WebAssembly, 2 threads', { inferMs: onWasm.notes.inferMs })
 
     const native = createLocalEngine({ model: 'isnet-small', customModel: null, device: 'cpu', logger: silentLogger, spawnWorker: sourceWorkerSpawner().spawn, threads: 2 })

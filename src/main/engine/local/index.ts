@@ -298,7 +298,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
 
   /** A device known only as a candidate (its process never said it was ready). */
   function candidateFacts(candidate: DeviceCandidate): DeviceInUseView {
-    return { kind: candidate.kind, gpu: candidate.gpu, gpuName: candidate.gpu ? gpuName : null, threads: sizingFor(candidate, cpuThreads, options).threads, variant: 'bundled' }
+    return { kind: candidate.kind, gpu: candidate.gpu, gpuName: candidate.gpu ? gpuName : null, threads: sizingFor(candidate).threads, variant: 'bundled' }
   }
 
   function stop(running: RunningWorker, kill: boolean): void {

@@ -16,7 +16,9 @@ import { startFarmWorker, type FarmWorker } from '../../main/farm/farm-worker'
 import { parsePathMapping, type PathMapping } from '../../main/farm/path-map'
 import { createStderrLogger } from '../../main/logging/stderr-logger'
 import { userDataLayout } from '../../main/paths'
+import { describeDevice, describeFallback, inEnglish } from '../../shared/device-texts'
 import { applyFlags, loadAppSettings, type RunFlags } from '../cli-settings'
+import type { DeviceEvents } from '../engine-factory'
 import { addRemoteOptions, resolveRemoteOptions } from '../remote-options'
 import { EXIT_ERROR, EXIT_FILES_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../run-batch'
 
@@ -34,8 +36,11 @@ export interface FarmCommandDeps {
   stderr: NodeJS.WritableStream & { isTTY?: boolean }
   stdin: NodeJS.ReadableStream & { isTTY?: boolean }
   setExitCode: (code: number) => void
-  /** The engine factory a worker runs, for this machine's settings (the program builds the aipic one). */
-  createEngine: (logger: Logger, settings: () => Settings) => EngineFactory
+  /**
+   * The engine factory a worker runs, for this machine's settings (the program builds the aipic
+   * one); `devices` hears which device the local engine chose, so the worker can name it.
+   */
+  createEngine: (logger: Logger, settings: () => Settings, devices: DeviceEvents) => EngineFactory
   signals?: NodeJS.EventEmitter
 }
 
@@ -209,6 +214,17 @@ export function registerFarmCommands(program: Command, deps: FarmCommandDeps): v
               ? current.localConcurrency
               : 3
       const verbose = raw.verbose === true
+      // Each batch gets its engine, each engine chooses its device: named when it changes.
+      let deviceNamed: string | null = null
+      const devices: DeviceEvents = {
+        onDeviceReady: (device) => {
+          const name = describeDevice(inEnglish, device)
+          if (name === deviceNamed) return
+          deviceNamed = name
+          deps.stderr.write(`koutu farm: the local model runs on ${name} (device ${current.localDevice})\n`)
+        },
+        onDeviceFallback: (event) => deps.stderr.write(`koutu farm: ${describeFallback(inEnglish, event)}\n`),
+      }
       const signals = deps.signals ?? process
       let worker: FarmWorker | null = null
       let halted: string | null = null
@@ -234,7 +250,8 @@ export function registerFarmCommands(program: Command, deps: FarmCommandDeps): v
         queue,
         concurrency,
         pathMap: (raw.map as PathMapping[] | undefined) ?? [],
-        createEngine: deps.createEngine(log, () => current),
+        createEngine: deps.createEngine(log, () => current, devices),
+        localDevice: () => current.localDevice,
         logger: log,
         ...(typeof raw.lockMs === 'number' ? { lockDurationMs: raw.lockMs } : {}),
         onOutcome: (_jobId, outcome, inputPath) => {

@@ -10,7 +10,14 @@ import type { EngineKind } from '../shared/settings'
 import type { EngineFactory } from '../main/batch/batch-service'
 import type { BatchSettingsSnapshot } from '../shared/batch'
 import type { CutoutEngine } from '../main/engine/types'
-import { createForkSpawner, createLocalEngine, createVerdictStore, type VerdictStore, type WorkerSpawner } from '../main/engine/local/index'
+import {
+  createForkSpawner,
+  createLocalEngine,
+  createVerdictStore,
+  type LocalEngineOptions,
+  type VerdictStore,
+  type WorkerSpawner,
+} from '../main/engine/local/index'
 import { hostIdentity } from '../main/engine/local/host'
 import { userDataLayout } from '../main/paths'
 
@@ -45,7 +52,10 @@ export interface CliEngineStorage {
   version: string
 }
 
-export function createCliEngineFactory(logger: Logger, remote?: RemoteEngineFactory, storage?: CliEngineStorage): EngineFactory {
+/** Told when a local engine's model process is ready on a device, and when it falls back mid-batch. */
+export type DeviceEvents = Pick<LocalEngineOptions, 'onDeviceReady' | 'onDeviceFallback'>
+
+export function createCliEngineFactory(logger: Logger, remote?: RemoteEngineFactory, storage?: CliEngineStorage, devices: DeviceEvents = {}): EngineFactory {
   let verdicts: VerdictStore | null = null
   return (settings) => {
     if (settings.engine === 'local') {
@@ -61,6 +71,7 @@ export function createCliEngineFactory(logger: Logger, remote?: RemoteEngineFact
         ...(storage ? { identity: hostIdentity(`koutu ${storage.version} (command line)`) } : {}),
         ...(layout ? { cacheDir: layout.modelCacheDir } : {}),
         ...(spawnWorker ? { spawnWorker } : {}),
+        ...devices,
       })
     }
     if (remote) return remote(settings)

@@ -176,7 +176,8 @@ export function createProgram(deps: ProgramDeps): Command {
     stderr,
     stdin,
     setExitCode,
-    createEngine: (logger, settings) => (deps.createEngine ? deps.createEngine(logger) : createCliEngineFactory(logger, remoteEngineFor(settings, logger))),
+    createEngine: (logger, settings, devices) =>
+      deps.createEngine ? deps.createEngine(logger) : createCliEngineFactory(logger, remoteEngineFor(settings, logger), undefined, devices),
     ...(deps.signals ? { signals: deps.signals } : {}),
   })
   // -----------------------------------------------------------------------------------------------

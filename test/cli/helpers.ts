@@ -12,10 +12,11 @@ export interface CliResult {
   stderr: string
 }
 
-export function startCli(args: string[], userDataDir: string, cwd = REPO): { child: ChildProcess; done: Promise<CliResult> } {
+/** `env` adds to this process's environment (the model process the command starts inherits it). */
+export function startCli(args: string[], userDataDir: string, cwd = REPO, env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI_SOURCE, ...args], {
     cwd,
-    env: { ...process.env, KOUTU_USER_DATA: userDataDir, NO_COLOR: '1' },
+    env: { ...process.env, ...env, KOUTU_USER_DATA: userDataDir, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''

@@ -16,9 +16,13 @@ import { startFarmWorker, type FarmWorker } from '../../main/farm/farm-worker'
 import { parsePathMapping, type PathMapping } from '../../main/farm/path-map'
 import { createStderrLogger } from '../../main/logging/stderr-logger'
 import { userDataLayout } from '../../main/paths'
+import { describeDevice, describeFallback, inEnglish } from '../../shared/device-texts'
 import { applyFlags, loadAppSettings, type RunFlags } from '../cli-settings'
+import type { DeviceEvents } from '../engine-factory'
 import { addRemoteOptions, resolveRemoteOptions } from '../remote-options'
 import { EXIT_ERROR, EXIT_FILES_FAILED, EXIT_INTERRUPTED, EXIT_OK } from '../run-batch'
+
+type FarmRedis = Awaited<ReturnType<typeof connectRedis>>
 
 export const REDIS_URL_ENV = 'KOUTU_REDIS_URL'
 export const REDIS_PASSWORD_ENV = 'KOUTU_REDIS_PASSWORD'
@@ -32,8 +36,11 @@ export interface FarmCommandDeps {
   stderr: NodeJS.WritableStream & { isTTY?: boolean }
   stdin: NodeJS.ReadableStream & { isTTY?: boolean }
   setExitCode: (code: number) => void
-  /** The engine factory a worker runs, for this machine's settings (the program builds the aipic one). */
-  createEngine: (logger: Logger, settings: () => Settings) => EngineFactory
+  /**
+   * The engine factory a worker runs, for this machine's settings (the program builds the aipic
+   * one); `devices` hears which device the local engine chose, so the worker can name it.
+   */
+  createEngine: (logger: Logger, settings: () => Settings, devices: DeviceEvents) => EngineFactory
   signals?: NodeJS.EventEmitter
 }
 
@@ -104,6 +111,25 @@ export function registerFarmCommands(program: Command, deps: FarmCommandDeps): v
     const password = deps.env[REDIS_PASSWORD_ENV]
     return { url, options: redisOptionsFromUrl(url, password === '' ? null : password), queue: typeof raw.queue === 'string' ? raw.queue : DEFAULT_FARM_QUEUE }
   }
+  /**
+   * The action of a command that only reads or changes the queue: `work` gets the queue's name
+   * and a connection on first ask (so it may refuse before connecting); the exit code, the
+   * error message and the disconnect are the same for all of them.
+   */
+  const onQueue =
+    (work: (raw: Record<string, unknown>, queue: string, redis: () => Promise<FarmRedis>) => Promise<void>) =>
+    async (raw: Record<string, unknown>): Promise<void> => {
+      let redis: FarmRedis | undefined
+      try {
+        const { options, queue } = connection(raw)
+        await work(raw, queue, async () => (redis ??= await connectRedis({ ...options, maxRetriesPerRequest: 1 })))
+        deps.setExitCode(EXIT_OK)
+      } catch (error) {
+        fail(error)
+      } finally {
+        redis?.disconnect()
+      }
+    }
   const logger = (raw: Record<string, unknown>): Logger => createStderrLogger(raw.verbose === true ? 'debug' : 'warn')
   const appSettings = (log: Logger) => loadAppSettings(userDataLayout(deps.userDataDir).settingsFile, log)
 
@@ -188,6 +214,17 @@ export function registerFarmCommands(program: Command, deps: FarmCommandDeps): v
               ? current.localConcurrency
               : 3
       const verbose = raw.verbose === true
+      // Each batch gets its engine, each engine chooses its device: named when it changes.
+      let deviceNamed: string | null = null
+      const devices: DeviceEvents = {
+        onDeviceReady: (device) => {
+          const name = describeDevice(inEnglish, device)
+          if (name === deviceNamed) return
+          deviceNamed = name
+          deps.stderr.write(`koutu farm: the local model runs on ${name} (device ${current.localDevice})\n`)
+        },
+        onDeviceFallback: (event) => deps.stderr.write(`koutu farm: ${describeFallback(inEnglish, event)}\n`),
+      }
       const signals = deps.signals ?? process
       let worker: FarmWorker | null = null
       let halted: string | null = null
@@ -213,7 +250,8 @@ export function registerFarmCommands(program: Command, deps: FarmCommandDeps): v
         queue,
         concurrency,
         pathMap: (raw.map as PathMapping[] | undefined) ?? [],
-        createEngine: deps.createEngine(log, () => current),
+        createEngine: deps.createEngine(log, () => current, devices),
+        localDevice: () => current.localDevice,
         logger: log,
         ...(typeof raw.lockMs === 'number' ? { lockDurationMs: raw.lockMs } : {}),
         onOutcome: (_jobId, outcome, inputPath) => {
@@ -249,11 +287,9 @@ export function registerFarmCommands(program: Command, deps: FarmCommandDeps): v
       .description('waiting / active / done / failed, the workers and their throughput, an ETA, the failures with their reasons')
       .option('--json', 'print the status as JSON')
       .option('--watch [seconds]', 'print it again every few seconds (default 2) until Ctrl-C'),
-  ).action(async (raw: Record<string, unknown>) => {
-    let redis
-    try {
-      const { options, queue } = connection(raw)
-      redis = await connectRedis({ ...options, maxRetriesPerRequest: 1 })
+  ).action(
+    onQueue(async (raw, queue, connect) => {
+      const redis = await connect()
       const every = raw.watch === undefined ? null : raw.watch === true ? 2 : Number(raw.watch)
       if (every !== null && !(every > 0)) throw new KoutuError('batch.invalid-options', '--watch takes a number of seconds.')
       let running = true
@@ -269,56 +305,35 @@ export function registerFarmCommands(program: Command, deps: FarmCommandDeps): v
         await new Promise((resolve) => setTimeout(resolve, every * 1000))
       } while (running)
       signals.off('SIGINT', onSignal)
-      deps.setExitCode(EXIT_OK)
-    } catch (error) {
-      fail(error)
-    } finally {
-      redis?.disconnect()
-    }
-  })
+    }),
+  )
 
   withConnectionOptions(
     farm
       .command('retry-failed')
       .description('put the failed photos back in the queue (not those with an unknown remote outcome, unless asked)')
       .option('--include-unknown', 'also retry photos whose remote outcome is unknown (they may be charged again)'),
-  ).action(async (raw: Record<string, unknown>) => {
-    let redis
-    try {
-      const { options, queue } = connection(raw)
-      redis = await connectRedis({ ...options, maxRetriesPerRequest: 1 })
-      const retried = await retryFailedJobs(redis, queue, { includeUnknown: raw.includeUnknown === true })
+  ).action(
+    onQueue(async (raw, queue, connect) => {
+      const retried = await retryFailedJobs(await connect(), queue, { includeUnknown: raw.includeUnknown === true })
       print(`${retried} job(s) back in the queue`)
-      deps.setExitCode(EXIT_OK)
-    } catch (error) {
-      fail(error)
-    } finally {
-      redis?.disconnect()
-    }
-  })
+    }),
+  )
 
   withConnectionOptions(
     farm
       .command('clear')
       .description("remove every job, count and record of the farm's queue (outputs on disk are not touched)")
       .option('--yes', 'do not ask (required without a terminal)'),
-  ).action(async (raw: Record<string, unknown>) => {
-    let redis
-    try {
-      const { options, queue } = connection(raw)
+  ).action(
+    onQueue(async (raw, queue, connect) => {
       if (raw.yes !== true) {
         throw new KoutuError('batch.invalid-options', `This removes every job of the queue "${queue}"; run again with --yes to confirm.`)
       }
-      redis = await connectRedis({ ...options, maxRetriesPerRequest: 1 })
-      await clearFarm(redis, queue)
+      await clearFarm(await connect(), queue)
       print(`queue ${queue} cleared`)
-      deps.setExitCode(EXIT_OK)
-    } catch (error) {
-      fail(error)
-    } finally {
-      redis?.disconnect()
-    }
-  })
+    }),
+  )
 
   program.addCommand(farm)
 }

@@ -116,6 +116,7 @@ export class FarmService {
         queue: this.deps.settings.get().farmQueue,
         concurrency: this.deps.workerConcurrency ?? 2,
         createEngine: this.deps.createEngine,
+        localDevice: () => this.deps.settings.get().localDevice,
         logger: this.deps.logger,
         ...this.deps.workerOptions,
       })

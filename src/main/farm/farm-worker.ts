@@ -25,7 +25,9 @@ import { randomBytes } from 'node:crypto'
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq'
 import type { Redis, RedisOptions } from 'ioredis'
 import { KoutuError, serializeError, type SerializedError } from '../../shared/errors'
+import type { BatchSettingsSnapshot } from '../../shared/batch'
 import type { Logger } from '../../shared/logger'
+import type { LocalDevice } from '../../shared/settings'
 import { outputOptionsOf } from '../batch/batch-settings'
 import type { EngineFactory } from '../batch/batch-service'
 import type { OutputDecision } from '../batch/output-planner'
@@ -54,6 +56,11 @@ export interface FarmWorkerOptions {
   pathMap?: readonly PathMapping[]
   /** Builds the engine for a batch's settings (this machine's device and model location apply). */
   createEngine: EngineFactory
+  /**
+   * This machine's device choice for the local engine (its setting, or `--device`): it replaces
+   * the one the batch was enqueued with, which is the enqueuing machine's.
+   */
+  localDevice?: () => LocalDevice
   logger: Logger
   /** Shown in `farm status`; default `<host>-<pid>-<random>`. */
   workerId?: string
@@ -166,20 +173,24 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
     return found
   }
 
-  const engineFor = (batchId: string, batch: FarmBatch): Promise<CutoutEngine> => {
-    const key = JSON.stringify(batch.snapshot)
+  /** The batch's settings as this machine runs them. */
+  const onThisMachine = (batch: FarmBatch): BatchSettingsSnapshot =>
+    options.localDevice ? { ...batch.snapshot, localDevice: options.localDevice() } : batch.snapshot
+
+  const engineFor = (batchId: string, snapshot: BatchSettingsSnapshot): Promise<CutoutEngine> => {
+    const key = JSON.stringify(snapshot)
     let engine = engines.get(key)
     if (engine === undefined) {
-      engine = Promise.resolve().then(() => options.createEngine(batch.snapshot))
+      engine = Promise.resolve().then(() => options.createEngine(snapshot))
       engine.catch(() => engines.delete(key))
       engines.set(key, engine)
-      logger.info('farm worker: engine started', { batchId, engine: batch.snapshot.engine })
+      logger.info('farm worker: engine started', { batchId, engine: snapshot.engine })
     }
     return engine
   }
 
-  const dropEngine = (batch: FarmBatch): void => {
-    const key = JSON.stringify(batch.snapshot)
+  const dropEngine = (snapshot: BatchSettingsSnapshot): void => {
+    const key = JSON.stringify(snapshot)
     const engine = engines.get(key)
     engines.delete(key)
     void engine?.then((started) => started.close()).catch(() => undefined)
@@ -209,6 +220,8 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
     stats.firstStartAt ??= Date.now()
     const data = parseFarmJob(job.data)
     const batch = await batchOf(data.batchId)
+    // Chosen once per job, so a crash drops the very engine this job used.
+    const snapshot = onThisMachine(batch)
     const inputPath = mapPath(data.inputPath, pathMap)
     const controller = new AbortController()
     try {
@@ -216,7 +229,7 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
         { itemId: 1, inputPath, base: mapPath(data.base, pathMap) },
         {
           decider: plannedOutput(mapPath(data.outputPath, pathMap), data.replace),
-          engine: () => engineFor(data.batchId, batch),
+          engine: () => engineFor(data.batchId, snapshot),
           options: outputOptionsOf(batch.snapshot),
           signal: controller.signal,
           beforeCharge: () => claim(job.id!),
@@ -229,7 +242,7 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
       const verdict = classifyFailure(error, { aborted: controller.signal.aborted, attempts: job.attemptsMade + 1 })
       const serialized = serializeError(error)
       if (verdict.action === 'retry-on-fresh-engine') {
-        dropEngine(batch)
+        dropEngine(snapshot)
         logger.warn('farm worker: the engine crashed; the job will be retried', { file: inputPath })
         throw new Error(JSON.stringify({ status: 'failed', error: serialized, worker: id } satisfies FarmJobOutcome), { cause: error })
       }
@@ -246,7 +259,7 @@ export async function startFarmWorker(options: FarmWorkerOptions): Promise<FarmW
         }
         throw new DelayedError()
       }
-      if (verdict.engineCrashed) dropEngine(batch)
+      if (verdict.engineCrashed) dropEngine(snapshot)
       const result: FarmJobOutcome = { status: verdict.action, error: serialized, worker: id }
       await finish(job, result, inputPath)
       logger.warn(`file ${verdict.action}`, { file: inputPath, code: serialized.code, reason: serialized.message })

@@ -11,7 +11,9 @@
  *   costs about a third of the speed, so the arena stays on.
  * - Intra-op threads do not spin while idle: spinning would steal the cores that decode, the
  *   foreground estimation and encoding use in the gaps between operators.
- * - Fetching only `output` (not ISNet's five side outputs) lets onnxruntime prune their branches.
+ * - Fetching only `output` does not make onnxruntime skip ISNet's five side outputs and six
+ *   exposed activations: it still computes them (and keeps those tensors in NCHW, with a
+ *   reorder each). The fp32 twin drops them from the graph (fp32-twin.ts), 7-9 % of the run.
  *
  * [Note: WebAssembly runtime] onnxruntime-node 1.30 has no macOS x64 binary: there (device kind
  * `wasm`, see devices.ts) the same session runs on onnxruntime-web's WebAssembly backend, with
@@ -62,6 +64,14 @@ export interface MaskSession {
   release(): Promise<void>
 }
 
+/**
+ * The output a matting model's mask is read from: ISNet names its main output 'output' (beside
+ * five side outputs used only in training); other matting models usually have one output.
+ */
+export function maskOutputName(outputNames: readonly string[]): string | undefined {
+  return outputNames.includes('output') ? 'output' : outputNames[0]
+}
+
 export async function createMaskSession(model: Uint8Array, spec: ModelSpec, options: SessionOptions): Promise<MaskSession> {
   const provider = options.provider ?? 'cpu'
   let session: Ort.InferenceSession
@@ -90,8 +100,7 @@ export async function createMaskSession(model: Uint8Array, spec: ModelSpec, opti
     })
   }
   const inputName = session.inputNames[0]
-  // ISNet names its main output 'output'; other matting models usually have one output.
-  const outputName = session.outputNames.includes('output') ? 'output' : session.outputNames[0]
+  const outputName = maskOutputName(session.outputNames)
   if (!inputName || !outputName) {
     throw new KoutuError('engine.model-invalid', `The model ${spec.id} has no input or output.`, { detail: { model: spec.id } })
   }

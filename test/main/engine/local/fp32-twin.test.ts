@@ -1,6 +1,7 @@
 /**
  * The fp32 twin (src/main/engine/local/fp32-twin.ts): built from the bundled ISNet medium with
- * ONNX's schema, its digest is the same on every build; the cache is written, read back and
+ * ONNX's schema, its digest is the same on every build; it keeps only the mask output and what
+ * that needs (every tensor a node reads is still made by something); the cache is written, read back and
  * rebuilt when damaged; no fp16 is left in it; and its masks match the fp16 model's on
  * composites of the quality set (quality.test.ts).
  */
@@ -65,9 +66,22 @@ describe('the fp32 twin of ISNet medium', () => {
     expect(sha256Hex(first.bytes)).toBe(TWIN_SHA256['isnet-medium']!.sha256)
     expect(sha256Hex(second.bytes)).toBe(sha256Hex(first.bytes))
     expect(first.bytes.length).toBe(TWIN_SHA256['isnet-medium']!.size)
-    expect(first.stats).toEqual({ initializers: 238, constants: 0, casts: 40, declaredTypes: 371 })
+    expect(first.stats).toEqual({ initializers: 228, constants: 0, casts: 35, declaredTypes: 356, prunedOutputs: 11, prunedNodes: 71 })
     expect(fp16Left(bundled)).toBeGreaterThan(0)
     expect(fp16Left(first.bytes)).toBe(0)
+    // Only the mask output is left, with the nodes it needs; nothing it needs was dropped.
+    const before = onnx.ModelProto.decode(bundled).graph!
+    const after = onnx.ModelProto.decode(first.bytes).graph!
+    expect(before.output!.map((output) => output.name)).toHaveLength(12)
+    expect(after.output!.map((output) => output.name)).toEqual(['output'])
+    expect(after.node!.length).toBe(before.node!.length - 71)
+    const produced = new Set([
+      ...after.input!.map((input) => input.name),
+      ...after.initializer!.map((tensor) => tensor.name),
+      ...after.node!.flatMap((node) => node.output!),
+    ])
+    const missing = after.node!.flatMap((node) => node.input!.filter((input) => input !== '' && !produced.has(input)))
+    expect(missing).toEqual([])
   })
 
   it('is cached in the given folder, read back without a rebuild, and rebuilt when damaged', async () => {

@@ -117,7 +117,10 @@ describe('local engine on WebGPU (SwiftShader), tiny models', () => {
   it('GPU: the batch runs on WebGPU with the fp32 twin and its cutouts agree with the CPU\'s', async () => {
     const gpuWorkers = spawner()
     const onGpu = engine({ customModel: fp16, device: 'gpu', verdicts, cacheDir }, gpuWorkers)
-    expect(onGpu.defaultConcurrency).toBe(3) // the CPU's figure until the device is known
+    // The CPU's figure until the device is known: two finishing threads, two more in flight.
+    expect(onGpu.defaultConcurrency).toBe(pipelineSizing(false, os.availableParallelism(), 2).inFlight)
+    expect(pipelineSizing(false, 2, 2)).toMatchObject({ finishThreads: 2, inFlight: 4 })
+    expect(pipelineSizing(false, 1, 1)).toMatchObject({ finishThreads: 1, inFlight: 3 })
     const device = await onGpu.prepare()
     expect(device).toMatchObject({ kind: 'webgpu', gpu: true, variant: 'fp32-twin', gpuName: 'SwiftShader (Vulkan on the CPU)' })
     // Sized for a GPU: a finishing thread more than cores, two files in flight for each, and

@@ -190,6 +190,8 @@ interface EngineRun {
    * onnxruntime's share of the work plus the pipeline's JavaScript) is marked.
    */
   threadCpuMsPerImage: { main: boolean; ms: number }[]
+  /** The model variant the engine ran (the CPU probe's choice between fp16 and the twin). */
+  variant: string
 }
 
 interface EngineSetup {
@@ -249,6 +251,7 @@ async function engineRun(photos: Photo[], count: number, inFlight: number | null
   const pid = (handle as WorkerHandle | null)?.pid
   const peak = pid ? (rssOf(pid)?.hwm ?? 0) : 0
   const threadsAtEnd = pid ? threadCpuOf(pid) : new Map<number, number>()
+  const variant = engine.currentDevice()?.variant ?? 'unknown'
   await engine.close()
   const steadyCount = cpuAt.length - 1 - skip
   const threadCpuMsPerImage = [...threadsAtEnd]
@@ -272,6 +275,7 @@ async function engineRun(photos: Photo[], count: number, inFlight: number | null
     cpuMsPerImage: (cpuAt.at(-1)! - cpuAt[skip]!) / steadyCount,
     cpuMsPerMegapixel: (cpuAt.at(-1)! - cpuAt[skip]!) / megapixelsAt.slice(skip + 1).reduce((a, b) => a + b, 0),
     threadCpuMsPerImage,
+    variant,
     busyShare: (cpuAt.at(-1)! - cpuAt[skip]!) / (steadyMs * os.availableParallelism()),
   }
 }
@@ -438,7 +442,7 @@ async function main(): Promise<void> {
     `| engine RSS, first tenth → last tenth of ${longRun} images | ${mb(ours.firstTenthRss)} → ${mb(ours.lastTenthRss)} |`,
     `| output bytes per megapixel (PNG) | ${fixed(ours.bytesPerMegapixel / 1e6, 2)} MB/MP |`,
     ...twinRow(limit.medianMs),
-    ...(twin ? [`| our engine end to end / fp16 limit (target ≥ 1.0 with the twin; this run's CPU variant is the probe's choice) | ${fixed(ours.perMinute / limit.perMinute, 2)} |`] : []),
+    ...(twin ? [`| our engine end to end / fp16 limit (target ≥ 1.0 with the twin; the variant the CPU's probe chose: ${ours.variant}) | ${fixed(ours.perMinute / limit.perMinute, 3)} |`] : []),
     ...ceiling,
   ]
   const table = lines.join('\n')

@@ -150,7 +150,11 @@ function pruneToMaskOutput(graph: onnxProto.onnx.IGraphProto, stats: TwinStats):
   stats.prunedNodes = nodes.length - needed.size
   graph.output = outputs.filter((output) => output.name === kept)
   graph.node = nodes.filter((node) => needed.has(node))
-  graph.initializer = (graph.initializer ?? []).filter((tensor) => neededNames.has(tensor.name ?? ''))
+  const dropped = new Set((graph.initializer ?? []).map((tensor) => tensor.name ?? '').filter((name) => !neededNames.has(name)))
+  graph.initializer = (graph.initializer ?? []).filter((tensor) => !dropped.has(tensor.name ?? ''))
+  // Models of IR version 3 list their initializers among the inputs too: a dropped one must not
+  // become an input the caller has to feed.
+  graph.input = (graph.input ?? []).filter((input) => !dropped.has(input.name ?? ''))
   graph.valueInfo = (graph.valueInfo ?? []).filter((info) => neededNames.has(info.name ?? ''))
 }
 

@@ -84,6 +84,39 @@ describe('the fp32 twin of ISNet medium', () => {
     expect(missing).toEqual([])
   })
 
+  it('keeps only the mask output of any model, and no initializer left behind as an input', async () => {
+    // A model in the style of ONNX IR 3: its fp16 weight is listed among the inputs too, and it
+    // feeds only a side output.
+    const info = (name: string, elemType: number): onnxProto.onnx.IValueInfoProto => ({ name, type: { tensorType: { elemType, shape: { dim: [{ dimValue: 1 }, { dimValue: 4 }] } } } })
+    const sideModel = onnx.ModelProto.encode({
+      irVersion: 3,
+      opsetImport: [{ domain: '', version: 13 }],
+      graph: {
+        name: 'side-output',
+        input: [info('input', 1), info('weight', FLOAT16)],
+        initializer: [{ name: 'weight', dataType: FLOAT16, dims: [1, 4], rawData: new Uint8Array(new Uint16Array([0x3c00, 0x4000, 0x4200, 0x4400]).buffer) }],
+        node: [
+          { opType: 'Sigmoid', input: ['input'], output: ['output'] },
+          { opType: 'Cast', input: ['input'], output: ['input_half'], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: FLOAT16 }] },
+          { opType: 'Mul', input: ['input_half', 'weight'], output: ['side'] },
+        ],
+        output: [info('side', FLOAT16), info('output', 1)],
+      },
+    }).finish()
+    const { bytes, stats } = buildFp32Twin(sideModel)
+    expect(stats).toMatchObject({ prunedOutputs: 1, prunedNodes: 2, initializers: 0 })
+    const graph = onnx.ModelProto.decode(bytes).graph!
+    expect(graph.output!.map((output) => output.name)).toEqual(['output'])
+    expect(graph.input!.map((input) => input.name)).toEqual(['input'])
+    expect(graph.initializer).toEqual([])
+    const ort = await import('onnxruntime-node')
+    const session = await ort.InferenceSession.create(bytes)
+    const result = await session.run({ input: new ort.Tensor('float32', Float32Array.from([-2, 0, 1, 3]), [1, 4]) })
+    expect(Object.keys(result)).toEqual(['output'])
+    expect([...(result.output!.data as Float32Array)].map((value) => value.toFixed(4))).toEqual(['0.1192', '0.5000', '0.7311', '0.9526'])
+    await session.release()
+  })
+
   it('is cached in the given folder, read back without a rebuild, and rebuilt when damaged', async () => {
     const cache = join(dir, 'models')
     let builds = 0

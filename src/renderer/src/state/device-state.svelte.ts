@@ -55,8 +55,11 @@ export class DeviceState {
     return providerName(kind)
   }
 
-  /** "GPU, DirectML: NVIDIA GeForce …" / "CPU, 8 threads", in the user's language. */
-  describe(device: DeviceInUseView): string {
+  /**
+   * "GPU, DirectML: NVIDIA GeForce …" / "CPU, 8 threads", in the user's language (a report of an
+   * older version holds a sentence: shown as it is).
+   */
+  describe(device: DeviceInUseView | string): string {
     return describeDevice(appState.t, device)
   }
 
@@ -65,8 +68,8 @@ export class DeviceState {
     return describeReasons(appState.t, reasons)
   }
 
-  /** The fallback banner's sentence, in the user's language. */
-  describeFallback(fallback: DeviceFallbackView): string {
+  /** The fallback banner's sentence, in the user's language (an older report's sentence as it is). */
+  describeFallback(fallback: DeviceFallbackView | string): string {
     return describeFallback(appState.t, fallback)
   }
 }

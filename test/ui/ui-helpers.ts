@@ -26,7 +26,16 @@ export const SCREENSHOT_DIR =
 export function connectUi(app: TestApp, ui: UiHarness): void {
   let chain = Promise.resolve()
   app.forwardEvents((name, payload) => {
-    chain = chain.then(() => ui.emit(name, payload)).catch(() => undefined)
+    chain = chain
+      .then(() => ui.emit(name, payload))
+      .catch((error: unknown) => {
+        // A page closed at the end of a test, or navigating (a reload), takes no events, as a
+        // real window would not; any other failure (a payload the bridge cannot copy, a listener
+        // that throws) is a problem the test must see, not swallow.
+        const message = error instanceof Error ? error.message : String(error)
+        if (ui.page.isClosed() || /Execution context was destroyed|Target page, context or browser has been closed/.test(message)) return
+        ui.problems.push(`event ${name}: ${message}`)
+      })
   })
 }
 

@@ -15,7 +15,7 @@ import { createVerdictStore } from '../../src/main/engine/local'
 import { hostIdentity } from '../../src/main/engine/local/host'
 import { JournalWriter } from '../../src/main/batch/journal'
 import { userDataLayout } from '../../src/main/paths'
-import { createStderrLogger } from '../../src/main/logging/stderr-logger'
+import { silentLogger } from '../../src/shared/logger'
 import { snapshotSettings } from '../../src/main/batch/batch-settings'
 import { DEFAULT_SETTINGS } from '../../src/shared/settings'
 import { deviceNote, fallbackNote } from '../../src/shared/device-notes'
@@ -101,7 +101,7 @@ describe('the device in the UI', { timeout: 300_000 }, () => {
     const journal = JournalWriter.create(
       userDataLayout(userDataDir).journalDir,
       { type: 'batch', v: 1, id: 'gpu-batch', at, pid: process.pid, host: os.hostname(), origin: 'test', settings: snapshotSettings(DEFAULT_SETTINGS) },
-      createStderrLogger('error'),
+      silentLogger,
     )
     journal.append({ type: 'queued', items: [[1, '/photos/a.jpg', '/photos'], [2, '/photos/b.jpg', '/photos']] })
     journal.append({ type: 'outcome', id: 1, status: 'done', at, outputPath: '/photos/a-cutout.png', notes: { device: deviceNote(onWebgpu) } })
